@@ -1,0 +1,1 @@
+"""vendorintel: questions about AI vendors answered with cited evidence."""

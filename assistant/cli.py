@@ -1,0 +1,111 @@
+"""`vendorintel` command line: a thin shell over the service functions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from assistant.embeddings import EmbeddingModelError
+from assistant.models import Answer
+from assistant.service import VendorIntel
+from assistant.settings import Settings
+from assistant.store import StoreUnavailableError
+
+app = typer.Typer(
+    help="Questions about your AI vendors, answered with cited evidence.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+EXIT_UNAVAILABLE = 2
+EXIT_SOME_FAILED = 3
+
+
+@contextmanager
+def service() -> Iterator[VendorIntel]:
+    """Open the service for one command; setup problems exit with a message, not a trace."""
+    try:
+        intel = VendorIntel(Settings())
+    except (StoreUnavailableError, EmbeddingModelError, FileNotFoundError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_UNAVAILABLE) from exc
+    try:
+        yield intel
+    except (StoreUnavailableError, EmbeddingModelError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_UNAVAILABLE) from exc
+    finally:
+        intel.close()
+
+
+@app.command()
+def ingest(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Files or folders (default: the inbox).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Index new and changed files, and drop files that are gone. Exit 3 if any file failed."""
+    with service() as intel:
+        report = intel.ingest(paths or None)
+    typer.echo(report.model_dump_json(indent=2) if as_json else report.summary())
+    if not report.ok:
+        raise typer.Exit(EXIT_SOME_FAILED)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in quotes.")],
+    vendor: Annotated[str | None, typer.Option(help="Only evidence about this vendor.")] = None,
+    top_k: Annotated[int | None, typer.Option(min=1, max=100, help="Chunks to retrieve.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+) -> None:
+    """Answer a question from the indexed documents, citing each statement."""
+    with service() as intel:
+        answer = intel.ask(question, vendor=vendor, top_k=top_k)
+    typer.echo(answer.model_dump_json(indent=2) if as_json else render_answer(answer))
+
+
+@app.command()
+def documents(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
+) -> None:
+    """List the indexed documents."""
+    with service() as intel:
+        docs = intel.documents()
+    if as_json:
+        typer.echo(json.dumps([d.model_dump() for d in docs], indent=2))
+        return
+    if not docs:
+        typer.echo(
+            "No documents indexed yet: drop files into the inbox and run `vendorintel ingest`."
+        )
+        return
+    row = "{:44} {:9} {:>6}  {:25} {}"
+    typer.echo(row.format("SOURCE", "TYPE", "CHUNKS", "INGESTED", "VENDORS"))
+    for d in docs:
+        typer.echo(
+            row.format(d.source, d.doc_type, d.chunks, d.ingested_at or "-", ", ".join(d.vendors))
+        )
+
+
+def render_answer(answer: Answer) -> str:
+    """The answer, then each numbered source with its locator and quote."""
+    lines = [answer.answer]
+    if answer.citations:
+        lines += ["", "Sources:"]
+        for c in answer.citations:
+            lines.append(
+                f"[{c.n}] {c.title} ({c.doc_type}, {c.published}) - {c.source}, {c.locator}"
+            )
+            lines.append(f'    "{c.quote}"')
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    app()

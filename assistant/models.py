@@ -1,0 +1,34 @@
+"""What the service returns: cited answers and indexed documents (shared by CLI and API)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class Citation(BaseModel):
+    n: int = Field(description="The number used as [n] in the answer.")
+    source: str = Field(description="File path relative to the inbox.")
+    title: str
+    doc_type: str
+    published: str = Field(description="ISO date of the document.")
+    locator: str = Field(description="Where in the file: 'page 2', 'row 7', 'lines 3-9'.")
+    quote: str = Field(description="The cited text.")
+    score: float = Field(description="How well the quote matches the question (0-1).")
+
+
+class Answer(BaseModel):
+    answer: str
+    status: Literal["answered", "insufficient_evidence"]
+    citations: list[Citation] = Field(default_factory=list)
+
+
+class DocumentInfo(BaseModel):
+    source: str
+    title: str
+    doc_type: str
+    published: str
+    vendors: list[str]
+    chunks: int
+    ingested_at: str | None

@@ -1,0 +1,58 @@
+"""The one typed settings object, read from VENDORINTEL_* variables and an optional .env."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Everything the product can be configured with; defaults run offline and embedded."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="VENDORINTEL_", env_file=".env", extra="ignore", validate_default=True
+    )
+
+    data_dir: Path = Field(Path("data"), description="Holds everything the product writes.")
+    inbox: Path | None = Field(
+        None, description="Folder users drop files into (default DATA_DIR/inbox)."
+    )
+    prompts_dir: Path = Field(PROJECT_ROOT / "prompts", description="Prompt and message templates.")
+
+    qdrant_url: str | None = Field(None, description="Qdrant server URL; unset = embedded store.")
+    qdrant_api_key: SecretStr | None = None
+    collection: str = "vendorintel"
+
+    chunk_size: int = Field(180, ge=32, description="Chunk size in tokens (the model reads 256).")
+    chunk_overlap: int = Field(30, ge=0)
+    embed_batch_size: int = Field(32, ge=1)
+    ingest_batch_files: int = Field(16, ge=1, description="Files embedded per pipeline run.")
+
+    top_k: int = Field(8, ge=1, le=100, description="Chunks retrieved per question.")
+    answer_sentences: int = Field(3, ge=1, le=10, description="Most sentences in an answer.")
+    min_evidence_score: float = Field(
+        0.40, description="Below this sentence score the answer is 'insufficient evidence'."
+    )
+
+    @model_validator(mode="after")
+    def _default_inbox(self) -> Settings:
+        if self.inbox is None:
+            self.inbox = self.data_dir / "inbox"
+        return self
+
+    @property
+    def inbox_dir(self) -> Path:
+        assert self.inbox is not None  # set by the validator
+        return self.inbox
+
+    @property
+    def qdrant_path(self) -> Path:
+        return self.data_dir / "qdrant"
+
+    @property
+    def docstore_path(self) -> Path:
+        return self.data_dir / "docstore.json"

@@ -1,0 +1,1 @@
+"""Turns files dropped into the inbox into indexed, citable chunks."""

@@ -1,0 +1,109 @@
+"""Split documents into chunks that fit the embedding model and know where they came from."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from llama_index.core.node_parser import SentenceSplitter
+from llama_index.core.schema import (
+    BaseNode,
+    MetadataMode,
+    NodeRelationship,
+    TextNode,
+    TransformComponent,
+)
+from pydantic import PrivateAttr
+
+# Metadata that helps the embedding find a chunk (the rest is bookkeeping and citation data).
+EMBEDDED_KEYS = ("title", "doc_type", "vendors")
+CITATION_KEYS = ("source", "title", "doc_type", "published", "vendors", "locator")
+CHUNK_NAMESPACE = uuid.UUID("6f1c2b1e-6a57-4b8e-9a43-0f9e3c1d7a10")
+
+
+def chunk_id(doc_id: str, index: int) -> str:
+    """Stable chunk ids, so re-ingesting a document overwrites its chunks instead of duplicating."""
+    return str(uuid.uuid5(CHUNK_NAMESPACE, f"{doc_id}\x00{index}"))
+
+
+def locator_for(kind: str, number: int, text: str, start: int, end: int) -> str:
+    """Human locator of text[start:end] in a section: 'page 2', 'row 7', 'lines 3-9'."""
+    if kind == "page":
+        return f"page {number}"
+    if kind in ("row", "line"):
+        return f"{kind} {number}"
+    first = number + text.count("\n", 0, start)
+    last = number + text.count("\n", 0, max(start, end - 1))
+    unit = kind.rstrip("s")  # "lines" -> "line", "paragraphs" -> "paragraph"
+    return f"{unit} {first}" if first == last else f"{unit}s {first}-{last}"
+
+
+class LocatedSplitter(TransformComponent):
+    """Chunks each section of a document with a sentence splitter and records its locator."""
+
+    chunk_size: int = 180
+    chunk_overlap: int = 30
+    _prose: SentenceSplitter = PrivateAttr()
+    _lines: SentenceSplitter = PrivateAttr()
+
+    def __init__(self, **data: Any) -> None:
+        super().__init__(**data)
+        self._prose = SentenceSplitter(chunk_size=self.chunk_size, chunk_overlap=self.chunk_overlap)
+        # Every line is a "paragraph", so a line is only ever split when it alone is too long.
+        self._lines = SentenceSplitter(
+            chunk_size=self.chunk_size, chunk_overlap=0, paragraph_separator="\n"
+        )
+
+    def __call__(self, nodes: Sequence[BaseNode], **kwargs: Any) -> list[BaseNode]:
+        stamp = datetime.now(UTC).isoformat(timespec="seconds")
+        chunks: list[BaseNode] = []
+        for doc in nodes:
+            chunks.extend(self._split_document(doc, stamp))
+        return chunks
+
+    def _split_document(self, doc: BaseNode, ingested_at: str) -> list[TextNode]:
+        text = doc.get_content(metadata_mode=MetadataMode.NONE)
+        base = {key: doc.metadata[key] for key in CITATION_KEYS if key in doc.metadata}
+        base["ingested_at"] = ingested_at
+        chunks: list[TextNode] = []
+        for start, end, kind, number, vendors, by_line in doc.metadata["sections"]:
+            section = text[start:end]
+            metadata = {**base, "vendors": vendors}
+            header = "\n".join(f"{k}: {metadata[k]}" for k in EMBEDDED_KEYS if metadata.get(k))
+            cursor = 0
+            splitter = self._lines if by_line else self._prose
+            for piece in splitter.split_text_metadata_aware(section, header):
+                found = section.find(piece, cursor)
+                if found < 0:
+                    found = section.find(piece[:40], cursor)
+                begin = found if found >= 0 else cursor
+                stop = begin + len(piece)
+                cursor = begin + 1
+                chunks.append(
+                    self._make_chunk(
+                        doc,
+                        len(chunks),
+                        piece,
+                        metadata,
+                        locator_for(kind, number, section, begin, stop),
+                    )
+                )
+        return chunks
+
+    @staticmethod
+    def _make_chunk(
+        doc: BaseNode, index: int, text: str, metadata: dict[str, Any], locator: str
+    ) -> TextNode:
+        chunk = TextNode(
+            id_=chunk_id(doc.node_id, index),
+            text=text,
+            metadata={**metadata, "locator": locator, "chunk": index},
+            excluded_embed_metadata_keys=[
+                k for k in [*metadata, "locator", "chunk"] if k not in EMBEDDED_KEYS
+            ],
+            excluded_llm_metadata_keys=["ingested_at", "chunk", "vendors"],
+        )
+        chunk.relationships[NodeRelationship.SOURCE] = doc.as_related_node_info()
+        return chunk

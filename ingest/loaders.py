@@ -1,0 +1,303 @@
+"""Readers for each supported format: a file becomes sections of text with citable locators."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ingest.metadata import parse_date, split_front_matter
+
+
+class LoadError(Exception):
+    """A file that cannot be read; the message is the reason shown to the user."""
+
+
+@dataclass(frozen=True)
+class Section:
+    """A run of text with the unit a citation points at.
+
+    kind is "lines" or "paragraphs" (number = the first one; the chunker counts from it),
+    "page" (PDF page), "row" (spreadsheet row, header = row 1) or "line" (JSONL line).
+    """
+
+    text: str
+    kind: str
+    number: int
+    by_line: bool = False  # chunk on line boundaries only (YAML, where a line is a unit)
+
+
+@dataclass
+class LoadedFile:
+    sections: list[Section]
+    title: str | None = None
+    published: date | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def decode_text(data: bytes) -> str:
+    """Decode UTF-8 (with or without BOM), else cp1252; binary content is refused."""
+    if b"\x00" in data[:8192]:
+        raise LoadError("binary content, not text: save it as UTF-8 text and drop it again")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def read_text_file(path: Path) -> str:
+    text = decode_text(path.read_bytes())
+    if not text.strip():
+        raise LoadError("empty file: nothing to index")
+    return text
+
+
+def load_text(path: Path) -> LoadedFile:
+    """Markdown and plain text, with optional YAML front matter; cited by line range."""
+    front, body = split_front_matter(read_text_file(path))
+    if not body.strip():
+        raise LoadError("no text after the front matter")
+    title = front.fields.get("title")
+    if not title:
+        first = next((line.strip() for line in body.splitlines() if line.strip()), "")
+        if path.suffix.lower() == ".md" and first.startswith("#"):
+            title = first.lstrip("#").strip()
+        elif path.suffix.lower() == ".txt" and len(first) <= 120:
+            title = first
+    return LoadedFile(
+        sections=[Section(body, "lines", front.line_count + 1)],
+        title=str(title) if title else None,
+        published=parse_date(front.fields.get("published")),
+        fields=front.fields,
+    )
+
+
+BLOCK_TAGS = [
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "p",
+    "li",
+    "pre",
+    "blockquote",
+    "td",
+    "th",
+    "dd",
+    "dt",
+    "figcaption",
+]
+NON_CONTENT_TAGS = ["script", "style", "noscript", "template", "iframe", "object", "svg", "head"]
+DATE_META = ("date", "dc.date", "article:published_time", "published", "pubdate")
+
+
+def load_html(path: Path) -> LoadedFile:
+    """HTML without scripts or styles; each block (paragraph, heading, item) is one paragraph."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(read_text_file(path), "html.parser")
+    title = soup.title.get_text(" ", strip=True) if soup.title else None
+    published = None
+    for meta in soup.find_all("meta"):
+        key = str(meta.get("name") or meta.get("property") or "").lower()
+        if key in DATE_META and published is None:
+            published = parse_date(meta.get("content"))
+    for tag in soup.find_all(NON_CONTENT_TAGS):
+        tag.decompose()
+    blocks = [
+        tag.get_text(" ", strip=True)
+        for tag in soup.find_all(BLOCK_TAGS)
+        if not tag.find(BLOCK_TAGS)  # innermost blocks only, so no text is counted twice
+    ]
+    paragraphs = [" ".join(b.split()) for b in blocks if b.strip()]
+    if not paragraphs:  # a page of bare text without block tags
+        paragraphs = [line.strip() for line in soup.get_text("\n").splitlines() if line.strip()]
+    if not paragraphs:
+        raise LoadError("no readable text in the HTML page")
+    return LoadedFile([Section("\n".join(paragraphs), "paragraphs", 1)], title, published)
+
+
+def load_pdf(path: Path) -> LoadedFile:
+    """PDF text layer, one section per page (pages numbered from 1, as viewers show them)."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(path)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise LoadError("encrypted PDF: remove the password and drop it again")
+        pages = [(i + 1, page.extract_text() or "") for i, page in enumerate(reader.pages)]
+        info = reader.metadata
+    except LoadError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise LoadError(f"not a readable PDF ({exc}); re-export it and drop it again") from exc
+    sections = [
+        Section(unwrap_lines(text), "page", number) for number, text in pages if text.strip()
+    ]
+    if not sections:
+        raise LoadError("no extractable text (a scanned PDF?): run OCR on it and drop it again")
+    title = str(info.title).strip() if info and info.title else None
+    published = parse_date(info.get("/CreationDate")) if info else None
+    return LoadedFile(sections, title or None, published)
+
+
+def unwrap_lines(text: str) -> str:
+    """Join the visual line breaks of a PDF page so sentences are whole; keep blank lines."""
+    text = re.sub(r"(\w-)\n(?=\w)", r"\1", text)  # a word hyphenated at a line end
+    return re.sub(r"[ \t]*(?<!\n)\n(?!\n)[ \t]*", " ", text)
+
+
+def load_docx(path: Path) -> LoadedFile:
+    """Word document paragraphs and table rows, in reading order, cited by paragraph."""
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        document = docx.Document(str(path))
+    except (PackageNotFoundError, ValueError, KeyError, OSError) as exc:
+        raise LoadError(
+            f"not a readable .docx ({exc}); re-save it from Word and drop it again"
+        ) from exc
+    except Exception as exc:  # python-docx surfaces zip and XML errors of many kinds
+        raise LoadError(f"not a readable .docx ({type(exc).__name__}: {exc})") from exc
+    paragraphs = [p.text.strip() for p in document.paragraphs if p.text.strip()]
+    for table in document.tables:
+        for row in table.rows:
+            cells = [c.text.strip() for c in row.cells if c.text.strip()]
+            if cells:
+                paragraphs.append(" | ".join(cells))
+    if not paragraphs:
+        raise LoadError("no text in the document")
+    props = document.core_properties
+    heading = next(
+        (
+            p.text.strip()
+            for p in document.paragraphs
+            if p.style is not None
+            and p.style.name.startswith(("Heading", "Title"))
+            and p.text.strip()
+        ),
+        None,
+    )
+    return LoadedFile(
+        [Section("\n".join(paragraphs), "paragraphs", 1)],
+        title=(props.title or "").strip() or heading,
+        published=props.created.date() if props.created else None,
+    )
+
+
+def record_text(record: dict[str, Any]) -> str:
+    """One table row as 'column: value; ...', empty cells left out."""
+    return "; ".join(f"{k}: {v}" for k, v in record.items() if v not in (None, "") and k)
+
+
+def load_csv(path: Path) -> LoadedFile:
+    """CSV rows, one section per row; malformed rows are reported and skipped."""
+    text = read_text_file(path)
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(
+            text[:4096], delimiters=",;\t|"
+        )
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    try:
+        header = [h.strip() for h in next(reader)]
+    except (StopIteration, csv.Error) as exc:
+        raise LoadError(f"no header row ({exc})") from exc
+    sections: list[Section] = []
+    problems: list[str] = []
+    row_number = 1
+    while True:
+        row_number += 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problems.append(f"row {row_number}: {exc}; skipped")
+            continue
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            problems.append(
+                f"row {row_number}: expected {len(header)} fields, found {len(row)}; row skipped"
+            )
+            continue
+        sections.append(
+            Section(record_text(dict(zip(header, row, strict=True))), "row", row_number)
+        )
+    if not sections:
+        raise LoadError("no valid data rows" + (f" ({problems[0]})" if problems else ""))
+    return LoadedFile(sections, problems=problems)
+
+
+def load_jsonl(path: Path) -> LoadedFile:
+    """JSON Lines, one section per object; malformed lines are reported and skipped."""
+    sections: list[Section] = []
+    problems: list[str] = []
+    for number, line in enumerate(read_text_file(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append(f"line {number}: not valid JSON ({exc.msg}); line skipped")
+            continue
+        if not isinstance(record, dict):
+            problems.append(f"line {number}: not a JSON object; line skipped")
+            continue
+        sections.append(Section(record_text(record), "line", number))
+    if not sections:
+        raise LoadError("no valid JSON lines" + (f" ({problems[0]})" if problems else ""))
+    return LoadedFile(sections, problems=problems)
+
+
+def load_yaml(path: Path) -> LoadedFile:
+    """YAML (safe loading only: no tags that run code), cited by line range."""
+    text = read_text_file(path)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise LoadError(f"not valid YAML ({' '.join(str(exc).split())})") from exc
+    title = data.get("title") if isinstance(data, dict) else None
+    return LoadedFile(
+        [Section(text, "lines", 1, by_line=True)], title=str(title) if title else None
+    )
+
+
+LOADERS: dict[str, Callable[[Path], LoadedFile]] = {
+    ".md": load_text,
+    ".markdown": load_text,
+    ".txt": load_text,
+    ".html": load_html,
+    ".htm": load_html,
+    ".pdf": load_pdf,
+    ".docx": load_docx,
+    ".csv": load_csv,
+    ".jsonl": load_jsonl,
+    ".yaml": load_yaml,
+    ".yml": load_yaml,
+}
+
+
+def load_file(path: Path) -> LoadedFile:
+    """Read one file with the loader for its extension; raises LoadError with the reason."""
+    loader = LOADERS.get(path.suffix.lower())
+    if loader is None:
+        raise LoadError(f"unsupported format {path.suffix or '(no extension)'}")
+    if path.stat().st_size == 0:
+        raise LoadError("empty file: nothing to index")
+    return loader(path)

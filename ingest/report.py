@@ -1,0 +1,34 @@
+"""What an ingestion run tells the user."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class FileIssue(BaseModel):
+    source: str = Field(description="Path relative to the inbox (or to the folder ingested).")
+    reason: str
+
+
+class IngestReport(BaseModel):
+    """Counts per outcome; failed files keep any previously indexed version."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    failed: list[FileIssue] = Field(default_factory=list)
+    skipped: list[FileIssue] = Field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def summary(self) -> str:
+        line = (
+            f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{self.removed} removed, {len(self.failed)} failed, {len(self.skipped)} skipped"
+        )
+        details = [f"  failed  {i.source}: {i.reason}" for i in self.failed]
+        details += [f"  skipped {i.source}: {i.reason}" for i in self.skipped]
+        return "\n".join([line, *details])

@@ -1,0 +1,152 @@
+"""Answers: short, every sentence cited with its locator, or a plain 'no evidence'."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from assistant.answer import key_terms, split_sentences
+from assistant.service import VendorIntel
+from tests.builders import markdown, write, write_pdf
+
+
+def cited_numbers(answer: str) -> set[int]:
+    return {int(n) for n in re.findall(r"\[(\d+)\]", answer)}
+
+
+def test_fallback_question_cites_the_contract_paragraph(sample_intel: VendorIntel) -> None:
+    result = sample_intel.ask(
+        "What is our fallback for contract clause extraction if Claude is unavailable?"
+    )
+
+    assert result.status == "answered"
+    first = result.citations[0]
+    assert first.source == "contracts/anthropic-msa-notes.docx"
+    assert re.fullmatch(r"paragraphs? \d+(-\d+)?", first.locator)
+    assert "fails over to Alibaba Cloud's qwen-max" in first.quote
+    assert "qwen-max" in result.answer.split("[1]")[0]
+
+
+def test_every_sentence_carries_a_citation_that_exists(sample_intel: VendorIntel) -> None:
+    result = sample_intel.ask(
+        "How fast did Alibaba Cloud revenue grow in the September 2025 quarter?"
+    )
+
+    assert result.status == "answered"
+    assert "34%" in result.answer
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+", result.answer) if s]
+    assert all(re.search(r"\[\d+\][.!?]?$", s) for s in sentences), result.answer
+    assert cited_numbers(result.answer) == {c.n for c in result.citations}
+    pdf = [c for c in result.citations if c.source == "earnings/alibaba-cloud-q2-fy2026.pdf"]
+    assert pdf and pdf[0].locator == "page 1"
+    # Each quote is text from the cited passage, not a paraphrase.
+    for citation in result.citations:
+        for quoted in citation.quote.split(" … "):
+            assert quoted.rstrip(".") in result.answer
+
+
+def test_eval_rows_are_cited_by_row(sample_intel: VendorIntel) -> None:
+    result = sample_intel.ask(
+        "Which gpt-5 eval scores were recorded for the code review assistant?"
+    )
+    rows = [c for c in result.citations if c.source == "evals/model-evals-2026-q3.csv"]
+    assert rows, result
+    assert all(re.fullmatch(r"row \d+", c.locator) for c in rows)
+    assert all("gpt-5" in c.quote for c in rows)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What is the boiling point of mercury?", "What is the recipe for a classic margherita pizza?"],
+)
+def test_unrelated_questions_get_insufficient_evidence(
+    sample_intel: VendorIntel, question: str
+) -> None:
+    result = sample_intel.ask(question)
+    assert result.status == "insufficient_evidence"
+    assert result.answer.startswith(f'No evidence in the indexed documents for "{question}"')
+    assert result.citations == []
+
+
+def test_a_name_no_document_mentions_is_not_answered_from_lookalikes(
+    sample_intel: VendorIntel,
+) -> None:
+    result = sample_intel.ask("How many employees does Northwind have in Brazil?")
+    assert result.status == "insufficient_evidence"
+    assert 'None of the closest passages mentions "Brazil"' in result.answer
+
+
+def test_vendor_filter_only_cites_documents_about_that_vendor(sample_intel: VendorIntel) -> None:
+    result = sample_intel.ask("What did the vendor announce about open weights?", vendor="Wenxin")
+    assert result.status == "answered"
+    docs = {d.source: d for d in sample_intel.documents()}
+    assert all("Baidu" in docs[c.source].vendors for c in result.citations)
+    assert any(c.source == "articles/baidu-ernie-open-source.md" for c in result.citations)
+
+
+def test_vendor_with_no_documents_says_so(sample_intel: VendorIntel) -> None:
+    result = sample_intel.ask("What is the uptime commitment?", vendor="Zhipu AI")
+    assert result.status == "insufficient_evidence"
+    assert "about Zhipu AI" in result.answer
+
+
+def test_empty_index_says_what_to_do(intel: VendorIntel) -> None:
+    result = intel.ask("What is our fallback for search?")
+    assert result.status == "insufficient_evidence"
+    assert "The index is empty" in result.answer and "vendorintel ingest" in result.answer
+
+
+def test_answer_reflects_a_changed_document(intel: VendorIntel, inbox: Path) -> None:
+    write(
+        inbox / "contracts" / "deepseek.md",
+        markdown("DeepSeek terms", "The DeepSeek renewal date is 2027-01-15."),
+    )
+    intel.ingest(progress=False)
+    assert "2027-01-15" in intel.ask("When is the DeepSeek renewal date?").answer
+
+    write(
+        inbox / "contracts" / "deepseek.md",
+        markdown("DeepSeek terms", "The DeepSeek renewal date is 2027-05-30."),
+    )
+    intel.ingest(progress=False)
+    answer = intel.ask("When is the DeepSeek renewal date?")
+    assert "2027-05-30" in answer.answer and "2027-01-15" not in answer.answer
+
+
+def test_pdf_citation_points_at_the_page_holding_the_fact(intel: VendorIntel, inbox: Path) -> None:
+    write_pdf(
+        inbox / "earnings" / "baidu.pdf",
+        [
+            ["Baidu AI Cloud revenue grew 27% in the quarter."],
+            ["Baidu plans to cut ERNIE API prices by half next year."],
+        ],
+    )
+    intel.ingest(progress=False)
+    result = intel.ask("Will Baidu cut ERNIE API prices?")
+    assert result.citations[0].source == "earnings/baidu.pdf"
+    assert result.citations[0].locator == "page 2"
+
+
+def test_sentence_splitting_keeps_abbreviations_and_versions_whole() -> None:
+    text = (
+        "Dr. Chen said qwen-max (v. 2026-06) is pinned. U.S. prices fell 5%. Next, rollback.\n"
+        "- A list item here"
+    )
+    assert split_sentences(text) == [
+        "Dr. Chen said qwen-max (v. 2026-06) is pinned.",
+        "U.S. prices fell 5%.",
+        "Next, rollback.",
+        "A list item here",
+    ]
+
+
+def test_key_terms_are_names_figures_and_model_ids() -> None:
+    assert key_terms("What did Baidu say about ERNIE pricing in FY2025?") == [
+        "Baidu",
+        "ERNIE",
+        "FY2025",
+    ]
+    assert key_terms("is qwen-max cheaper than 3 models?") == ["qwen-max"]
+    assert key_terms("What is our fallback for search?") == []

@@ -1,0 +1,98 @@
+"""The `vendorintel` command, run as a user runs it: a real process, real exit codes, real JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from assistant.service import VendorIntel
+from assistant.settings import Settings
+from tests.builders import markdown, write
+
+CITATION_KEYS = {"n", "source", "title", "doc_type", "published", "locator", "quote", "score"}
+
+
+def vendorintel(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "VENDORINTEL_DATA_DIR": str(settings.data_dir),
+        "VENDORINTEL_INBOX": str(settings.inbox_dir),
+    }
+    command = [sys.executable, "-m", "assistant.cli", *args]
+    return subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+def test_ingest_ask_documents_end_to_end(settings: Settings, inbox: Path) -> None:
+    write(
+        inbox / "contracts" / "qwen.md",
+        markdown(
+            "Qwen terms",
+            "The fallback for support ticket summarization is the in-house qwen3-235b model.",
+            published="2026-07-15",
+            vendors=["Alibaba Cloud"],
+        ),
+    )
+    write(inbox / "empty.txt", "")
+
+    ingest = vendorintel(settings, "ingest", "--json")
+    assert ingest.returncode == 3, ingest.stderr
+    summary = json.loads(ingest.stdout)
+    assert summary == {
+        "added": 1,
+        "updated": 0,
+        "unchanged": 0,
+        "removed": 0,
+        "failed": [{"source": "empty.txt", "reason": "empty file: nothing to index"}],
+        "skipped": [],
+    }
+
+    ask = vendorintel(
+        settings, "ask", "What is the fallback for support ticket summarization?", "--json"
+    )
+    assert ask.returncode == 0, ask.stderr
+    answer = json.loads(ask.stdout)
+    assert set(answer) == {"answer", "status", "citations"}
+    assert answer["status"] == "answered"
+    assert "qwen3-235b" in answer["answer"] and "[1]" in answer["answer"]
+    (citation,) = answer["citations"]
+    assert set(citation) == CITATION_KEYS
+    assert citation | {"score": None} == {
+        "n": 1,
+        "source": "contracts/qwen.md",
+        "title": "Qwen terms",
+        "doc_type": "contract",
+        "published": "2026-07-15",
+        "locator": "lines 7-9",
+        "score": None,  # after 6 lines of front matter
+        "quote": "The fallback for support ticket summarization is the in-house qwen3-235b model.",
+    }
+
+    listing = vendorintel(settings, "documents", "--json")
+    assert listing.returncode == 0, listing.stderr
+    (doc,) = json.loads(listing.stdout)
+    assert (
+        doc["source"] == "contracts/qwen.md"
+        and doc["vendors"] == ["Alibaba Cloud"]
+        and doc["chunks"] == 1
+    )
+
+    text = vendorintel(settings, "ask", "What is the fallback for support ticket summarization?")
+    assert (
+        "Sources:" in text.stdout
+        and "[1] Qwen terms (contract, 2026-07-15) - contracts/qwen.md, lines 7-9" in text.stdout
+    )
+
+
+def test_a_second_process_gets_a_clear_message_when_the_store_is_in_use(
+    intel: VendorIntel, settings: Settings
+) -> None:
+    result = vendorintel(settings, "documents")
+    assert result.returncode == 2
+    assert "in use by another vendorintel process" in result.stderr
+    assert "VENDORINTEL_QDRANT_URL" in result.stderr
+    assert "Traceback" not in result.stderr
