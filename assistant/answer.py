@@ -13,15 +13,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from assistant.models import Answer, Citation
+from assistant.sentences import Span, split_passage, split_yaml_blocks
+from ingest.chunking import span_label
 
 if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
     from llama_index.core.schema import NodeWithScore
 
-# A sentence ends at . ! or ? (maybe closed by a quote or bracket) before a capital or a quote.
-SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"')\]”]))\s+(?=[A-Z\"“(])")
-ABBREVIATIONS = ("Dr.", "Mr.", "Ms.", "Mrs.", "St.", "No.", "Inc.", "Co.", "Ltd.", "vs.", "approx.")
-LIST_MARKER = re.compile(r"^\s*(?:#+|[-*•]|\d+[.)])\s+")
 MIN_WORDS = 4
 SENTENCE_WEIGHT = 0.7  # the rest of the score is the whole chunk's similarity
 NEAR_BEST = 0.12  # sentences this far below the best one do not make the answer
@@ -34,43 +32,13 @@ COMMON_CAPITALS = {"I", "A", "Q", "AI", "Our", "We", "The", "And", "Or", "Is", "
 
 @dataclass(frozen=True)
 class Sentence:
-    text: str
+    span: Span
     hit: int  # index of the retrieved chunk it comes from
     position: int  # order within that chunk
 
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences of a passage; lines (headings, list items) never run into each other."""
-    sentences: list[str] = []
-    for line in text.splitlines():
-        line = LIST_MARKER.sub("", line).strip()
-        if not line:
-            continue
-        merged: list[str] = []
-        for piece in SENTENCE_END.split(line):
-            if merged and merged[-1].endswith(ABBREVIATIONS):
-                merged[-1] = f"{merged[-1]} {piece}"
-            else:
-                merged.append(piece.strip())
-        sentences.extend(merged)
-    return [s for s in sentences if s]
-
-
-def split_yaml_blocks(text: str) -> list[str]:
-    """A YAML passage as its list items and its comments (comments are often the prose)."""
-    blocks: list[list[str]] = []
-    for line in text.splitlines():
-        stripped = line.strip()
-        if not stripped:
-            continue
-        if stripped.startswith("#"):
-            blocks.append([stripped.lstrip("#").strip()])
-            blocks.append([])
-        elif stripped.startswith("- ") or not blocks:
-            blocks.append([stripped])
-        else:
-            blocks[-1].append(stripped)
-    return [" ".join(block) for block in blocks if block]
+    @property
+    def text(self) -> str:
+        return self.span.text
 
 
 def candidate_sentences(hits: list[NodeWithScore]) -> list[Sentence]:
@@ -78,15 +46,16 @@ def candidate_sentences(hits: list[NodeWithScore]) -> list[Sentence]:
     candidates: list[Sentence] = []
     for index, hit in enumerate(hits):
         text = hit.node.get_content()
-        if str(hit.node.metadata.get("locator", "")).startswith(("row", "line ")):
-            pieces = [" ".join(text.split())]
-        elif str(hit.node.metadata.get("source", "")).endswith((".yaml", ".yml")):
-            pieces = split_yaml_blocks(text)
+        meta = hit.node.metadata
+        if meta.get("unit") is None and str(meta.get("locator", "")).startswith(("row", "line ")):
+            spans = [Span(" ".join(text.split()), 0, 0)]
+        elif str(meta.get("source", "")).endswith((".yaml", ".yml")):
+            spans = split_yaml_blocks(text)
         else:
-            pieces = split_sentences(text)
-        for position, piece in enumerate(pieces):
-            if len(piece.split()) >= MIN_WORDS:
-                candidates.append(Sentence(piece, index, position))
+            spans = split_passage(text, line_per_block=meta.get("unit") == "paragraph")
+        for position, span in enumerate(spans):
+            if len(span.text.split()) >= MIN_WORDS:
+                candidates.append(Sentence(span, index, position))
     return candidates
 
 
@@ -118,6 +87,16 @@ def missing_terms(
             for n in names_for(term)
         )
     ]
+
+
+def quote_locator(meta: dict[str, object], quoted: list[Sentence]) -> str:
+    """The lines or paragraphs the quoted sentences stand on, else the chunk's locator."""
+    unit, first = meta.get("unit"), meta.get("first")
+    if not isinstance(unit, str) or not isinstance(first, int):
+        return str(meta.get("locator", ""))
+    low = min(s.span.first for s in quoted)
+    high = max(s.span.last for s in quoted)
+    return span_label(unit, first + low, first + high)
 
 
 def with_marker(sentence: str, n: int) -> str:
@@ -210,7 +189,7 @@ class ExtractiveAnswerer:
                     title=str(meta.get("title", "")),
                     doc_type=str(meta.get("doc_type", "note")),
                     published=str(meta.get("published", "")),
-                    locator=str(meta.get("locator", "")),
+                    locator=quote_locator(meta, in_order),
                     quote=" … ".join(s.text for s in in_order),
                     score=round(best[hit_index], 3),
                 )

@@ -63,6 +63,8 @@ class VendorIntel:
     def ask(self, question: str, vendor: str | None = None, top_k: int | None = None) -> Answer:
         """A short answer where every sentence cites its source, or a plain 'no evidence'."""
         question = " ".join(question.split())
+        if not question:
+            return Answer(answer=self._message("empty_question"), status="insufficient_evidence")
         canonical = self.catalog.canonical(vendor) if vendor else None
         if not self.store.exists():
             return Answer(answer=self._message("empty_index"), status="insufficient_evidence")

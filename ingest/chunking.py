@@ -28,16 +28,23 @@ def chunk_id(doc_id: str, index: int) -> str:
     return str(uuid.uuid5(CHUNK_NAMESPACE, f"{doc_id}\x00{index}"))
 
 
-def locator_for(kind: str, number: int, text: str, start: int, end: int) -> str:
-    """Human locator of text[start:end] in a section: 'page 2', 'row 7', 'lines 3-9'."""
+def span_label(unit: str, first: int, last: int) -> str:
+    """'line 4', 'lines 4-9', 'paragraph 2'."""
+    return f"{unit} {first}" if first == last else f"{unit}s {first}-{last}"
+
+
+def chunk_location(kind: str, number: int, text: str, start: int, end: int) -> dict[str, Any]:
+    """Citation fields of text[start:end] in a section: its locator ('page 2', 'row 7',
+    'lines 3-9') and, where lines or paragraphs are counted, the unit and the first one, so a
+    quote inside the chunk can be located more precisely."""
     if kind == "page":
-        return f"page {number}"
+        return {"locator": f"page {number}"}
     if kind in ("row", "line"):
-        return f"{kind} {number}"
+        return {"locator": f"{kind} {number}"}
+    unit = kind.rstrip("s")  # "lines" -> "line", "paragraphs" -> "paragraph"
     first = number + text.count("\n", 0, start)
     last = number + text.count("\n", 0, max(start, end - 1))
-    unit = kind.rstrip("s")  # "lines" -> "line", "paragraphs" -> "paragraph"
-    return f"{unit} {first}" if first == last else f"{unit}s {first}-{last}"
+    return {"locator": span_label(unit, first, last), "unit": unit, "first": first}
 
 
 class LocatedSplitter(TransformComponent):
@@ -81,29 +88,20 @@ class LocatedSplitter(TransformComponent):
                 begin = found if found >= 0 else cursor
                 stop = begin + len(piece)
                 cursor = begin + 1
-                chunks.append(
-                    self._make_chunk(
-                        doc,
-                        len(chunks),
-                        piece,
-                        metadata,
-                        locator_for(kind, number, section, begin, stop),
-                    )
-                )
+                location = chunk_location(kind, number, section, begin, stop)
+                chunks.append(self._make_chunk(doc, len(chunks), piece, {**metadata, **location}))
         return chunks
 
     @staticmethod
-    def _make_chunk(
-        doc: BaseNode, index: int, text: str, metadata: dict[str, Any], locator: str
-    ) -> TextNode:
+    def _make_chunk(doc: BaseNode, index: int, text: str, metadata: dict[str, Any]) -> TextNode:
         chunk = TextNode(
             id_=chunk_id(doc.node_id, index),
             text=text,
-            metadata={**metadata, "locator": locator, "chunk": index},
+            metadata={**metadata, "chunk": index},
             excluded_embed_metadata_keys=[
-                k for k in [*metadata, "locator", "chunk"] if k not in EMBEDDED_KEYS
+                k for k in [*metadata, "chunk"] if k not in EMBEDDED_KEYS
             ],
-            excluded_llm_metadata_keys=["ingested_at", "chunk", "vendors"],
+            excluded_llm_metadata_keys=["ingested_at", "chunk", "vendors", "unit", "first"],
         )
         chunk.relationships[NodeRelationship.SOURCE] = doc.as_related_node_info()
         return chunk

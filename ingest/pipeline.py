@@ -93,6 +93,8 @@ class Ingestor:
     def ingest(self, paths: list[Path] | None = None, progress: bool | None = None) -> IngestReport:
         """Ingest files and folders (default: the whole inbox, removing files that are gone)."""
         report = IngestReport()
+        if not paths:
+            self.settings.inbox_dir.mkdir(parents=True, exist_ok=True)  # first run: make the inbox
         targets = [p.expanduser() for p in paths] if paths else [self.settings.inbox_dir]
         pending: list[tuple[Candidate, LoadedFile, str]] = []
         seen: set[str] = set()

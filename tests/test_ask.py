@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer import key_terms, split_sentences
+from assistant.answer import key_terms
+from assistant.sentences import split_passage, split_sentences
 from assistant.service import VendorIntel
 from tests.builders import markdown, write, write_pdf
 
@@ -98,6 +99,12 @@ def test_empty_index_says_what_to_do(intel: VendorIntel) -> None:
     assert "The index is empty" in result.answer and "vendorintel ingest" in result.answer
 
 
+def test_blank_question_asks_for_a_question(sample_intel: VendorIntel) -> None:
+    result = sample_intel.ask("  \n ")
+    assert result.status == "insufficient_evidence"
+    assert result.answer.startswith("Ask a question about your AI vendors")
+
+
 def test_answer_reflects_a_changed_document(intel: VendorIntel, inbox: Path) -> None:
     write(
         inbox / "contracts" / "deepseek.md",
@@ -140,6 +147,47 @@ def test_sentence_splitting_keeps_abbreviations_and_versions_whole() -> None:
         "Next, rollback.",
         "A list item here",
     ]
+
+
+def test_hard_wrapped_paragraphs_rejoin_and_keep_their_lines() -> None:
+    text = (
+        "# Renewal terms\n"
+        "\n"
+        "The Anthropic agreement renews on 31 March 2027 unless either party gives notice\n"
+        "ninety days before that date. Pricing is fixed.\n"
+        "- Uptime commitment: 99.9 percent\n"
+    )
+    spans = [(s.text, s.first, s.last) for s in split_passage(text)]
+    assert spans == [
+        ("Renewal terms", 0, 0),
+        (
+            "The Anthropic agreement renews on 31 March 2027 unless either party gives notice "
+            "ninety days before that date.",
+            2,
+            3,
+        ),
+        ("Pricing is fixed.", 3, 3),
+        ("Uptime commitment: 99.9 percent", 4, 4),
+    ]
+
+
+def test_a_quote_is_located_by_its_own_lines_not_the_whole_chunk(
+    intel: VendorIntel, inbox: Path
+) -> None:
+    body = (
+        "Mistral AI opened an office in Singapore in 2026 and hired a regional sales lead.\n"
+        "Mistral AI prices its medium model at USD 0.4 per million input tokens, which\n"
+        "undercuts most closed competitors by a wide margin.\n"
+        "Mistral AI also sponsors a developer conference in Paris every spring."
+    )
+    write(inbox / "articles" / "mistral.md", markdown("Mistral notes", body))
+    intel.ingest(progress=False)
+    result = intel.ask("What does Mistral AI charge per million input tokens?")
+    first = result.citations[0]
+    assert first.source == "articles/mistral.md"
+    assert first.quote.startswith("Mistral AI prices its medium model at USD 0.4 per million input")
+    # Front matter is lines 1-3, the heading line 4, a blank line 5: the price sentence is 7-8.
+    assert first.locator == "lines 7-8"
 
 
 def test_key_terms_are_names_figures_and_model_ids() -> None:

@@ -67,8 +67,8 @@ def test_ingest_ask_documents_end_to_end(settings: Settings, inbox: Path) -> Non
         "title": "Qwen terms",
         "doc_type": "contract",
         "published": "2026-07-15",
-        "locator": "lines 7-9",
-        "score": None,  # after 6 lines of front matter
+        "locator": "line 9",  # front matter 1-6, heading 7, blank 8
+        "score": None,
         "quote": "The fallback for support ticket summarization is the in-house qwen3-235b model.",
     }
 
@@ -84,7 +84,7 @@ def test_ingest_ask_documents_end_to_end(settings: Settings, inbox: Path) -> Non
     text = vendorintel(settings, "ask", "What is the fallback for support ticket summarization?")
     assert (
         "Sources:" in text.stdout
-        and "[1] Qwen terms (contract, 2026-07-15) - contracts/qwen.md, lines 7-9" in text.stdout
+        and "[1] Qwen terms (contract, 2026-07-15) - contracts/qwen.md, line 9" in text.stdout
     )
 
 

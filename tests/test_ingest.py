@@ -245,6 +245,12 @@ def test_a_file_that_breaks_keeps_its_previous_version(intel: VendorIntel, inbox
     assert len(chunks_of(intel, "note.pdf")) == 1
 
 
+def test_first_run_creates_the_inbox(make_intel, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    report = make_intel(settings).ingest(progress=False)
+    assert report.ok and report.added == 0
+    assert settings.inbox_dir.is_dir()
+
+
 def test_hidden_and_lock_files_are_skipped_not_failed(intel: VendorIntel, inbox: Path) -> None:
     write(inbox / ".DS_Store", "x")
     write(inbox / "~$contract.docx", "lock")
