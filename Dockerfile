@@ -1,4 +1,4 @@
-# vendorintel application image. Build args:
+# vendorintel application image: `vendorintel serve` on port 8000. Build args:
 #   PIP_EXTRA_INDEX_URL  an index serving CPU-only torch wheels keeps the image small (optional)
 FROM python:3.11-slim
 
@@ -8,15 +8,19 @@ ENV PIP_NO_CACHE_DIR=1 \
     TRANSFORMERS_OFFLINE=1 \
     VENDORINTEL_DATA_DIR=/data \
     VENDORINTEL_INBOX=/inbox \
-    VENDORINTEL_PROMPTS_DIR=/app/prompts
+    VENDORINTEL_PROMPTS_DIR=/app/prompts \
+    CHAINLIT_APP_ROOT=/app
 
 WORKDIR /app
-COPY pyproject.toml constraints.txt README.md ./
+COPY pyproject.toml constraints.txt README.md chainlit.md ./
+COPY .chainlit ./.chainlit
 COPY assistant ./assistant
 COPY ingest ./ingest
 COPY prompts ./prompts
-RUN pip install -c constraints.txt .
+# Editable, so the chat module and prompts are read from /app as in a checkout.
+RUN pip install -c constraints.txt -e .
 
 VOLUME ["/data", "/inbox"]
+EXPOSE 8000
 ENTRYPOINT ["vendorintel"]
-CMD ["ingest"]
+CMD ["serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -1,14 +1,17 @@
-# vendorintel: `make run` sets everything up and answers a sample question; `make test` checks it all.
+# vendorintel: `make run` sets everything up and serves the chat; `make test` checks it all.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-INBOX ?= samples/inbox
 DATA_DIR ?= data/demo
+INBOX ?= $(DATA_DIR)/inbox
+HOST ?= 127.0.0.1
+PORT ?= 8000
 QUESTION ?= $(shell grep -v '^\#' prompts/sample_questions.txt | head -n 1)
+RUN_ENV := VENDORINTEL_DATA_DIR=$(DATA_DIR) VENDORINTEL_INBOX=$(INBOX)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install run ingest ask lint format test clean
+.PHONY: install run demo-inbox ask lint format browser test clean
 
 install: $(VENV)/.installed
 
@@ -20,12 +23,19 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@
 
-run: install
-	VENDORINTEL_INBOX=$(INBOX) VENDORINTEL_DATA_DIR=$(DATA_DIR) $(BIN)/vendorintel ingest
-	@echo
-	@echo "Q: $(QUESTION)"
-	@echo
-	VENDORINTEL_INBOX=$(INBOX) VENDORINTEL_DATA_DIR=$(DATA_DIR) $(BIN)/vendorintel ask "$(QUESTION)"
+# The demo inbox starts as a copy of samples/inbox, so files dropped in the chat never land
+# in the repository; files already there are kept.
+demo-inbox:
+	mkdir -p $(INBOX)
+	cp -Rn samples/inbox/. $(INBOX)/
+
+run: install demo-inbox
+	$(RUN_ENV) $(BIN)/vendorintel ingest
+	$(RUN_ENV) $(BIN)/vendorintel serve --host $(HOST) --port $(PORT)
+
+ask: install demo-inbox
+	$(RUN_ENV) $(BIN)/vendorintel ingest
+	$(RUN_ENV) $(BIN)/vendorintel ask "$(QUESTION)"
 
 lint: install
 	$(BIN)/ruff check assistant ingest tests bench
@@ -36,8 +46,15 @@ format: install
 	$(BIN)/ruff format assistant ingest tests bench
 	$(BIN)/ruff check --fix assistant ingest tests bench
 
-test: lint
+# The chat is tested in Debian's Chromium; install it when missing and we may (as root).
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "Chromium is missing and cannot be installed here: the browser test will be skipped."; fi
+
+test: lint browser
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache test-artifacts .files

@@ -12,6 +12,7 @@ import typer
 
 from assistant.embeddings import EmbeddingModelError
 from assistant.models import Answer
+from assistant.remote import RemoteService, register_server, running_server, unregister_server
 from assistant.service import VendorIntel
 from assistant.settings import Settings
 from assistant.store import StoreUnavailableError
@@ -26,19 +27,32 @@ EXIT_UNAVAILABLE = 2
 EXIT_SOME_FAILED = 3
 
 
+def fail(exc: Exception) -> typer.Exit:
+    typer.echo(f"error: {exc}", err=True)
+    return typer.Exit(EXIT_UNAVAILABLE)
+
+
 @contextmanager
-def service() -> Iterator[VendorIntel]:
-    """Open the service for one command; setup problems exit with a message, not a trace."""
+def service() -> Iterator[VendorIntel | RemoteService]:
+    """Open the service for one command, or reach the running server that holds the store.
+
+    Setup problems exit with a message, not a trace.
+    """
+    settings = Settings()
+    intel: VendorIntel | RemoteService
     try:
-        intel = VendorIntel(Settings())
-    except (StoreUnavailableError, EmbeddingModelError, FileNotFoundError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(EXIT_UNAVAILABLE) from exc
+        intel = VendorIntel(settings)
+    except StoreUnavailableError as exc:
+        url = running_server(settings)
+        if url is None:
+            raise fail(exc) from exc
+        intel = RemoteService(url)
+    except (EmbeddingModelError, FileNotFoundError) as exc:
+        raise fail(exc) from exc
     try:
         yield intel
-    except (StoreUnavailableError, EmbeddingModelError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(EXIT_UNAVAILABLE) from exc
+    except (StoreUnavailableError, EmbeddingModelError, RuntimeError) as exc:
+        raise fail(exc) from exc
     finally:
         intel.close()
 
@@ -92,6 +106,31 @@ def documents(
         typer.echo(
             row.format(d.source, d.doc_type, d.chunks, d.ingested_at or "-", ", ".join(d.vendors))
         )
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the chat at / and the JSON API at /api (docs at /docs) on one port."""
+    import uvicorn
+
+    from assistant.api import create_app
+
+    settings = Settings()
+    try:
+        intel = VendorIntel(settings)
+    except (StoreUnavailableError, EmbeddingModelError, FileNotFoundError) as exc:
+        raise fail(exc) from exc
+    url = f"http://{host}:{port}"
+    typer.echo(f"vendorintel: chat at {url}/  API at {url}/api  docs at {url}/docs")
+    register_server(settings, url)
+    try:
+        uvicorn.run(create_app(settings, intel=intel), host=host, port=port, log_level="warning")
+    finally:
+        unregister_server(settings)
+        intel.close()
 
 
 def render_answer(answer: Answer) -> str:

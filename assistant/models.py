@@ -32,3 +32,17 @@ class DocumentInfo(BaseModel):
     vendors: list[str]
     chunks: int
     ingested_at: str | None
+
+
+class FileOutcome(BaseModel):
+    source: str = Field(description="Where the file was saved, relative to the inbox.")
+    status: Literal["added", "updated", "unchanged", "failed", "skipped", "refused", "missing"]
+    reason: str | None = Field(None, description="Why it failed, was skipped or refused.")
+
+
+class Health(BaseModel):
+    status: Literal["ok", "degraded"]
+    store: dict[str, str | bool | None]
+    embedding_model: dict[str, str | bool]
+    documents: int
+    chunks: int

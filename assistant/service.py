@@ -1,27 +1,35 @@
-"""The service functions every shell (CLI, API, chat) calls: ingest, ask, documents."""
+"""The service functions every shell (CLI, API, chat) calls: ingest, ask, documents, uploads."""
 
 from __future__ import annotations
 
-from functools import cached_property
+import threading
+from collections.abc import Callable, Sequence
+from functools import cached_property, wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO, ParamSpec, TypeVar
 
 import yaml
 from llama_index.core.schema import QueryBundle
 
 from assistant.answer import ExtractiveAnswerer
-from assistant.embeddings import load_embedding_model
-from assistant.models import Answer, DocumentInfo
+from assistant.conversation import standalone_question
+from assistant.embeddings import MODEL_NAME, load_embedding_model
+from assistant.feedback import FeedbackStore
+from assistant.models import Answer, DocumentInfo, FileOutcome, Health
 from assistant.retrieval import retrieve
-from assistant.store import ChunkStore
+from assistant.store import ChunkStore, StoreUnavailableError
 from ingest.metadata import VendorCatalog
-from ingest.pipeline import Ingestor
+from ingest.pipeline import Ingestor, is_within
+from ingest.uploads import UploadError, save_upload
 
 if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
 
     from assistant.settings import Settings
     from ingest.report import IngestReport
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def load_messages(prompts_dir: Path) -> dict[str, str]:
@@ -36,12 +44,24 @@ def load_messages(prompts_dir: Path) -> dict[str, str]:
     }
 
 
+def exclusive(method: Callable[P, R]) -> Callable[P, R]:
+    """One store operation at a time: the embedded store is not safe across threads."""
+
+    @wraps(method)
+    def locked(*args: P.args, **kwargs: P.kwargs) -> R:
+        with args[0]._lock:  # type: ignore[attr-defined]
+            return method(*args, **kwargs)
+
+    return locked
+
+
 class VendorIntel:
     """One instance per process: owns the store, and loads the embedding model on first use."""
 
     def __init__(self, settings: Settings, embed_model: BaseEmbedding | None = None) -> None:
         self.settings = settings
         self._embed_model = embed_model
+        self._lock = threading.RLock()
         self.store = ChunkStore(settings)
         self.catalog = VendorCatalog.load()
         self.messages = load_messages(settings.prompts_dir)
@@ -53,13 +73,19 @@ class VendorIntel:
         return self._embed_model
 
     @cached_property
+    def feedback(self) -> FeedbackStore:
+        return FeedbackStore(self.settings.data_dir / "feedback.sqlite3")
+
+    @cached_property
     def ingestor(self) -> Ingestor:
         return Ingestor(self.settings, self.store, lambda: self.embed_model, self.catalog)
 
+    @exclusive
     def ingest(self, paths: list[Path] | None = None, progress: bool | None = None) -> IngestReport:
         """Bring the index in line with the given files and folders (default: the inbox)."""
         return self.ingestor.ingest(paths, progress=progress)
 
+    @exclusive
     def ask(self, question: str, vendor: str | None = None, top_k: int | None = None) -> Answer:
         """A short answer where every sentence cites its source, or a plain 'no evidence'."""
         question = " ".join(question.split())
@@ -93,8 +119,13 @@ class VendorIntel:
         assert query.embedding is not None
         return answerer.answer(question, query.embedding, hits, no_evidence)
 
+    def standalone_question(self, previous: str | None, question: str) -> str:
+        """A follow-up ("and for Anthropic?") rewritten with the previous question."""
+        return standalone_question(previous, question, self.catalog)
+
+    @exclusive
     def documents(self) -> list[DocumentInfo]:
-        """Indexed documents with their chunk counts, newest ingestion first."""
+        """Indexed documents with their chunk counts, sorted by source."""
         stats = self.store.document_stats()
         infos = []
         for doc in self.ingestor.indexed_documents():
@@ -113,8 +144,72 @@ class VendorIntel:
             )
         return sorted(infos, key=lambda d: d.source)
 
+    def add_files(
+        self, uploads: Sequence[tuple[str, BinaryIO]], folder: str | None = None
+    ) -> list[FileOutcome]:
+        """Save uploads into the inbox and ingest them; one outcome per file, in order."""
+        inbox = self.settings.inbox_dir
+        limit = self.settings.max_upload_mb << 20
+        saved: list[tuple[str, Path | None, str | None]] = []
+        for name, data in uploads:
+            try:
+                saved.append((name, save_upload(inbox, name, data, limit, folder), None))
+            except UploadError as exc:
+                saved.append((name, None, str(exc)))
+        paths = [path for _, path, _ in saved if path is not None]
+        report = self.ingest(paths, progress=False) if paths else None
+        outcomes = []
+        for name, path, refusal in saved:
+            if path is None or report is None:
+                outcomes.append(FileOutcome(source=name, status="refused", reason=refusal))
+                continue
+            source = path.relative_to(inbox).as_posix()
+            status, reason = report.outcome(source)
+            outcomes.append(FileOutcome(source=source, status=status, reason=reason))
+        return outcomes
+
+    @exclusive
+    def remove_document(self, source: str) -> bool:
+        """Delete a document's file from the inbox and its chunks from the index."""
+        inbox = self.settings.inbox_dir.resolve()
+        path = (inbox / source).resolve()
+        if not is_within(path, inbox) or path == inbox:
+            raise ValueError(f"{source!r} is not a path inside the inbox")
+        known = self.ingestor.docstore.document_exists(source)
+        if path.is_file():
+            path.unlink()
+        if known:
+            self.ingestor.remove(source)
+            self.ingestor.persist()
+        return known
+
+    @exclusive
+    def health(self) -> Health:
+        """Whether the store answers and the model is loaded, with what is indexed."""
+        mode = "server" if self.settings.qdrant_url else "embedded"
+        try:
+            chunks = self.store.count()
+            documents = len(self.ingestor.indexed_documents())
+            error = None
+        except StoreUnavailableError as exc:
+            chunks, documents, error = 0, 0, str(exc)
+        model_loaded = self._embed_model is not None
+        return Health(
+            status="ok" if error is None and model_loaded else "degraded",
+            store={"mode": mode, "reachable": error is None, "error": error},
+            embedding_model={"name": MODEL_NAME, "loaded": model_loaded},
+            documents=documents,
+            chunks=chunks,
+        )
+
     def _message(self, key: str, **values: Any) -> str:
         return self.messages[key].format(inbox=self.settings.inbox_dir, **values)
 
+    def message(self, key: str, **values: Any) -> str:
+        """A reply template from prompts/answers.yaml, filled in."""
+        return self._message(key, **values)
+
     def close(self) -> None:
+        if "feedback" in self.__dict__:
+            self.feedback.close()
         self.store.close()

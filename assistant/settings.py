@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(32, ge=1)
     ingest_batch_files: int = Field(16, ge=1, description="Files embedded per pipeline run.")
 
+    max_upload_mb: int = Field(50, ge=1, description="Largest file accepted by upload.")
+    qdrant_shards: int | None = Field(None, ge=1, description="Shards of a new server collection.")
+    qdrant_replicas: int | None = Field(
+        None, ge=1, description="Replicas of a new server collection."
+    )
+
     top_k: int = Field(8, ge=1, le=100, description="Chunks retrieved per question.")
     answer_sentences: int = Field(3, ge=1, le=10, description="Most sentences in an answer.")
     min_evidence_score: float = Field(

@@ -52,7 +52,11 @@ class ChunkStore:
         self.collection = settings.collection
         self.client = open_client(settings)
         self.vector_store: QdrantVectorStore = QdrantVectorStore(
-            client=self.client, collection_name=self.collection, batch_size=256
+            client=self.client,
+            collection_name=self.collection,
+            batch_size=256,
+            shard_number=settings.qdrant_shards,
+            replication_factor=settings.qdrant_replicas,
         )
 
     def exists(self) -> bool:

@@ -123,12 +123,20 @@ class VendorCatalog:
         """The canonical name for a vendor name or alias; unknown names are kept as given."""
         return self._canonical.get(name.strip().lower(), name.strip())
 
+    def mentions(self, text: str) -> list[tuple[int, int, str]]:
+        """Start, end and canonical name of each vendor mention, in order."""
+        return [
+            (m.start(), m.end(), self._canonical[m.group(1).lower()])
+            for m in self._pattern.finditer(text)
+        ]
+
+    def names(self) -> list[str]:
+        """Canonical vendor names, sorted."""
+        return sorted(set(self._canonical.values()))
+
     def detect(self, text: str) -> list[str]:
         """Canonical names of the vendors a text mentions, in order of first mention."""
-        found: dict[str, None] = {}
-        for match in self._pattern.finditer(text):
-            found.setdefault(self._canonical[match.group(1).lower()], None)
-        return list(found)
+        return list(dict.fromkeys(name for _, _, name in self.mentions(text)))
 
     def declared(self, value: object) -> list[str]:
         """Vendors from front matter (`vendors: [..]` or a single name), canonicalised."""

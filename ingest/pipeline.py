@@ -109,7 +109,7 @@ class Ingestor:
             if target.is_dir():
                 report.removed += self._remove_vanished(target.resolve())
         self._index(pending, report, progress)
-        self._persist()
+        self.persist()
         return report
 
     def _candidates(self, target: Path, report: IngestReport) -> Iterator[Candidate]:
@@ -163,6 +163,7 @@ class Ingestor:
             return None
         if self._is_unchanged(candidate.source, sha):
             report.unchanged += 1
+            report.outcomes[candidate.source] = "unchanged"
             return None
         try:
             loaded = load_file(candidate.path)
@@ -195,12 +196,12 @@ class Ingestor:
                 batch = pending[start : start + batch_size]
                 documents = [self._document(c, loaded, sha) for c, loaded, sha in batch]
                 for doc in documents:
-                    if self.docstore.document_exists(doc.doc_id):
-                        report.updated += 1
-                    else:
-                        report.added += 1
+                    outcome = "updated" if self.docstore.document_exists(doc.doc_id) else "added"
+                    report.outcomes[doc.doc_id] = outcome
+                    report.added += outcome == "added"
+                    report.updated += outcome == "updated"
                 self.pipeline.run(documents=documents)
-                self._persist()  # a crash loses at most the batch in flight
+                self.persist()  # a crash loses at most the batch in flight
                 bar.update(len(batch))
 
     def _document(self, candidate: Candidate, loaded: LoadedFile, sha: str) -> Document:
@@ -263,7 +264,7 @@ class Ingestor:
     def indexed_documents(self) -> list[Document]:
         return [doc for doc in self.docstore.docs.values() if isinstance(doc, Document)]
 
-    def _persist(self) -> None:
+    def persist(self) -> None:
         """Write the docstore atomically, so a crash never leaves a torn file."""
         self.docstore_path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.docstore_path.with_suffix(".json.tmp")

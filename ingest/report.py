@@ -19,6 +19,19 @@ class IngestReport(BaseModel):
     removed: int = 0
     failed: list[FileIssue] = Field(default_factory=list)
     skipped: list[FileIssue] = Field(default_factory=list)
+    # Per source: "added", "updated" or "unchanged" (failed and skipped files are listed above).
+    outcomes: dict[str, str] = Field(default_factory=dict, exclude=True)
+
+    def outcome(self, source: str) -> tuple[str, str | None]:
+        """What happened to one file, and why when it failed or was skipped."""
+        for status, issues in (("failed", self.failed), ("skipped", self.skipped)):
+            reasons = [i.reason for i in issues if i.source == source]
+            if reasons and (status == "skipped" or source not in self.outcomes):
+                return status, "; ".join(reasons)
+        if source in self.outcomes:
+            partial = [i.reason for i in self.failed if i.source == source]
+            return self.outcomes[source], "; ".join(partial) or None
+        return "missing", "the file was not found"
 
     @property
     def ok(self) -> bool:

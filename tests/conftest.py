@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
@@ -92,3 +100,58 @@ def sample_intel(
     assert report.ok, report.summary()
     yield intel
     intel.close()
+
+
+@dataclass(frozen=True)
+class Served:
+    url: str
+    data_dir: Path
+    inbox: Path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """A real `vendorintel serve` on a free loopback port, over a copy of the sample inbox."""
+    root = tmp_path_factory.mktemp("served")
+    inbox = root / "inbox"
+    shutil.copytree(SAMPLES, inbox)
+    data_dir = root / "data"
+    port = free_port()
+    env = {**os.environ, "VENDORINTEL_DATA_DIR": str(data_dir), "VENDORINTEL_INBOX": str(inbox)}
+    log_path = root / "serve.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "assistant.cli", "serve", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=root,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_until_up(url, process, log_path)
+            report = httpx.post(f"{url}/api/ingest", timeout=300).json()
+            assert report["added"] == 11 and report["failed"] == [], report
+            yield Served(url, data_dir, inbox)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 180
+    while True:
+        assert process.poll() is None, log.read_text()
+        try:
+            if httpx.get(f"{url}/api/healthz", timeout=2).status_code in (200, 503):
+                return
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, "serve did not start within 180 s"
+        time.sleep(0.5)

@@ -11,6 +11,7 @@ from pathlib import Path
 from assistant.service import VendorIntel
 from assistant.settings import Settings
 from tests.builders import markdown, write
+from tests.conftest import Served
 
 CITATION_KEYS = {"n", "source", "title", "doc_type", "published", "locator", "quote", "score"}
 
@@ -96,3 +97,17 @@ def test_a_second_process_gets_a_clear_message_when_the_store_is_in_use(
     assert "in use by another vendorintel process" in result.stderr
     assert "VENDORINTEL_QDRANT_URL" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_cli_talks_to_the_running_server_that_holds_the_store(served: Served) -> None:
+    settings = Settings(data_dir=served.data_dir, inbox=served.inbox, _env_file=None)  # type: ignore[call-arg]
+
+    result = vendorintel(settings, "ask", "Under what licence was DeepSeek-R1 released?", "--json")
+
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["status"] == "answered" and "MIT" in answer["answer"]
+    listing = json.loads(vendorintel(settings, "documents", "--json").stdout)
+    assert len(listing) >= 11
+    refused = vendorintel(settings, "ingest", str(served.inbox / "evals"))
+    assert refused.returncode == 2 and "holds the index" in refused.stderr

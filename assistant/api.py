@@ -1,0 +1,158 @@
+"""The HTTP service: a JSON API under /api and the Chainlit chat at /, on one port."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import APIRouter, FastAPI, File, Form, HTTPException, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from assistant.embeddings import EmbeddingModelError
+from assistant.models import Answer, DocumentInfo, FileOutcome, Health
+from assistant.service import VendorIntel
+from assistant.settings import PROJECT_ROOT, Settings
+from assistant.store import StoreUnavailableError
+from ingest.report import IngestReport
+
+CHAT_MODULE = PROJECT_ROOT / "assistant" / "chat.py"
+
+
+class AskRequest(BaseModel):
+    question: str = Field(min_length=1, max_length=4000)
+    vendor: str | None = Field(None, description="Only evidence about this vendor (name or alias).")
+    top_k: int | None = Field(None, ge=1, le=100, description="Passages to retrieve.")
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"question": "What is our fallback for contract clause extraction?"},
+                {
+                    "question": "How much deprecation notice do we get?",
+                    "vendor": "Qwen",
+                    "top_k": 8,
+                },
+            ]
+        }
+    }
+
+
+class _Running:
+    """The service of the app this process serves. Chainlit loads the chat from a file path
+    and runs it in its own app, so the chat finds the service here (one per process)."""
+
+    intel: VendorIntel | None = None
+
+
+def running_service() -> VendorIntel:
+    if _Running.intel is None:
+        raise StoreUnavailableError(
+            "The service is not running; start it with `vendorintel serve`."
+        )
+    return _Running.intel
+
+
+def service(request: Request) -> VendorIntel:
+    intel: VendorIntel = request.app.state.intel
+    return intel
+
+
+def api_router() -> APIRouter:
+    router = APIRouter(prefix="/api")
+
+    @router.post("/ask", response_model=Answer, summary="Answer a question with citations")
+    async def ask(request: Request, body: AskRequest) -> Answer:
+        return await run_in_threadpool(service(request).ask, body.question, body.vendor, body.top_k)
+
+    @router.get("/documents", response_model=list[DocumentInfo], summary="List indexed documents")
+    async def documents(request: Request) -> list[DocumentInfo]:
+        return await run_in_threadpool(service(request).documents)
+
+    @router.post(
+        "/documents",
+        response_model=list[FileOutcome],
+        summary="Upload files into the inbox and ingest them",
+        description="Each file is saved into the inbox (replacing a file of the same name) and "
+        "ingested; the response gives each file's outcome and, if it failed, why.",
+    )
+    async def upload(
+        request: Request,
+        files: Annotated[list[UploadFile], File(description="One or more documents.")],
+        folder: Annotated[
+            str | None, Form(description="Inbox folder, e.g. contracts (sets the doc type).")
+        ] = None,
+    ) -> list[FileOutcome]:
+        uploads = [(f.filename or "upload", f.file) for f in files]
+        return await run_in_threadpool(service(request).add_files, uploads, folder)
+
+    @router.delete(
+        "/documents/{source:path}",
+        summary="Delete a document from the inbox and the index",
+        responses={404: {"description": "No such document"}},
+    )
+    async def delete(request: Request, source: str) -> dict[str, str]:
+        try:
+            removed = await run_in_threadpool(service(request).remove_document, source)
+        except ValueError as exc:
+            raise HTTPException(status_code=400, detail=str(exc)) from exc
+        if not removed:
+            raise HTTPException(status_code=404, detail=f"No indexed document {source!r}.")
+        return {"removed": source}
+
+    @router.post("/ingest", response_model=IngestReport, summary="Sync the index with the inbox")
+    async def ingest(request: Request) -> IngestReport:
+        return await run_in_threadpool(service(request).ingest, None, False)
+
+    @router.get("/healthz", response_model=Health, summary="Store, model and index status")
+    async def healthz(request: Request) -> JSONResponse:
+        health = await run_in_threadpool(service(request).health)
+        code = 200 if health.status == "ok" else 503
+        return JSONResponse(health.model_dump(), status_code=code)
+
+    return router
+
+
+def create_app(
+    settings: Settings, *, with_chat: bool = True, intel: VendorIntel | None = None
+) -> FastAPI:
+    """The application; tests build their own with their settings (and no chat if not needed)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.intel = _Running.intel = intel or VendorIntel(settings)
+        # Load the model now, so the first question is as fast as the rest.
+        await run_in_threadpool(lambda: app.state.intel.embed_model)
+        yield
+        _Running.intel = None
+        if intel is None:
+            app.state.intel.close()
+
+    app = FastAPI(
+        title="vendorintel",
+        summary="Questions about AI vendors, answered with cited evidence.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.include_router(api_router())
+
+    @app.exception_handler(StoreUnavailableError)
+    @app.exception_handler(EmbeddingModelError)
+    async def unavailable(_: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=503)
+
+    if with_chat:
+        mount_chat(app)
+    return app
+
+
+def mount_chat(app: FastAPI) -> None:
+    """Mount the Chainlit chat at /; the chat reaches the service through app state."""
+    # Chainlit reads its config (.chainlit/config.toml) and keeps uploads under this root.
+    os.environ.setdefault("CHAINLIT_APP_ROOT", str(PROJECT_ROOT))
+    from chainlit.utils import mount_chainlit
+
+    mount_chainlit(app=app, target=str(CHAT_MODULE), path="/")

@@ -1,0 +1,129 @@
+"""The Chainlit chat: a thin shell over the service, mounted at / by `vendorintel serve`."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from contextlib import ExitStack
+from pathlib import Path
+
+import chainlit as cl
+import yaml
+from chainlit.input_widget import InputWidget, Select
+
+from assistant.api import running_service
+from assistant.chat_data import FeedbackOnlyDataLayer
+from assistant.embeddings import EmbeddingModelError
+from assistant.models import Answer, Citation, FileOutcome
+from assistant.store import StoreUnavailableError
+
+logger = logging.getLogger(__name__)
+ALL_VENDORS = "All vendors"
+STREAM_PIECE = re.compile(r"\S+\s*")
+
+
+@cl.data_layer
+def data_layer() -> FeedbackOnlyDataLayer:
+    return FeedbackOnlyDataLayer(running_service().feedback)
+
+
+@cl.set_starters
+async def starters(user: cl.User | None = None, language: str | None = None) -> list[cl.Starter]:
+    path = Path(running_service().settings.prompts_dir) / "starters.yaml"
+    entries = (yaml.safe_load(path.read_text("utf-8")) or {}).get("starters", [])
+    return [cl.Starter(label=e["label"], message=e["message"]) for e in entries]
+
+
+@cl.on_chat_start
+async def start() -> None:
+    vendors = [ALL_VENDORS, *running_service().catalog.names()]
+    widgets: list[InputWidget] = [
+        Select(id="vendor", label="Vendor filter", values=vendors, initial_index=0)
+    ]
+    await cl.ChatSettings(widgets).send()
+    cl.user_session.set("vendor", None)
+    cl.user_session.set("previous", None)
+
+
+@cl.on_settings_update
+async def settings_update(values: dict[str, str]) -> None:
+    vendor = values.get("vendor")
+    cl.user_session.set("vendor", None if vendor in (None, ALL_VENDORS) else vendor)
+
+
+@cl.on_message
+async def on_message(message: cl.Message) -> None:
+    files = [e for e in message.elements or [] if isinstance(e, cl.File) and e.path]
+    if files:
+        await ingest_dropped(files)
+    text = message.content.strip()
+    # With files, only a question is answered; a remark such as "new contract" is not.
+    if text and (not files or text.endswith("?")):
+        await answer(text)
+
+
+async def ingest_dropped(files: Sequence[cl.File]) -> None:
+    """Files dropped into the chat go through the inbox pipeline; say what became of each."""
+    with ExitStack() as stack:
+        uploads = [(f.name, stack.enter_context(Path(str(f.path)).open("rb"))) for f in files]
+        try:
+            outcomes = await cl.make_async(running_service().add_files)(uploads)
+        except (StoreUnavailableError, EmbeddingModelError) as exc:
+            await cl.Message(content=f"The files could not be indexed: {exc}").send()
+            return
+    await cl.Message(content=describe_outcomes(outcomes)).send()
+
+
+async def answer(text: str) -> None:
+    intel = running_service()
+    question = intel.standalone_question(cl.user_session.get("previous"), text)
+    cl.user_session.set("previous", question)
+    vendor = cl.user_session.get("vendor")
+    try:
+        result = await cl.make_async(intel.ask)(question, vendor)
+    except (StoreUnavailableError, EmbeddingModelError) as exc:
+        await cl.Message(content=f"The assistant cannot answer right now: {exc}").send()
+        return
+    except Exception:
+        logger.exception("answering %r failed", question)
+        await cl.Message(content=intel.message("internal_error")).send()
+        return
+    reply = cl.Message(content="", elements=citation_elements(result.citations))
+    if question != " ".join(text.split()):
+        await reply.stream_token(f"*Searching for: {question}*\n\n")
+    # The answer is streamed word by word as it is shown; citations open in the side panel.
+    for piece in STREAM_PIECE.findall(result.answer):
+        await reply.stream_token(piece)
+    if vendor:
+        await reply.stream_token(f"\n\n*Vendor filter: {vendor}*")
+    await reply.send()
+    # The thumbs rate the run that produced the reply (its parent step), not the message.
+    intel.feedback.remember(reply.parent_id or reply.id, question, vendor, result)
+
+
+def citation_elements(citations: list[Citation]) -> list[cl.Text]:
+    """One side-panel element per citation, named like its marker so "[1]" becomes a link."""
+    return [
+        cl.Text(name=f"[{c.n}]", content=citation_markdown(c), display="side") for c in citations
+    ]
+
+
+def citation_markdown(c: Citation) -> str:
+    quote = "\n".join(f"> {line}" for line in c.quote.splitlines())
+    return (
+        f"**[{c.n}] {c.title}**\n\n"
+        f"Source: `{c.source}`  \nLocation: {c.locator}  \n"
+        f"Type: {c.doc_type}  \nDate: {c.published}\n\n{quote}"
+    )
+
+
+def describe_outcomes(outcomes: list[FileOutcome]) -> str:
+    indexed = [o for o in outcomes if o.status in ("added", "updated")]
+    lines = [f"Indexed {len(indexed)} of {len(outcomes)} file(s):"]
+    for o in outcomes:
+        lines.append(f"- `{o.source}`: {o.status}" + (f" ({o.reason})" if o.reason else ""))
+    return "\n".join(lines)
+
+
+__all__ = ["Answer"]

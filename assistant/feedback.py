@@ -1,0 +1,69 @@
+"""Thumbs up/down on answers, kept in a local SQLite file so answer quality can be reviewed."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+from assistant.models import Answer
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS answers (
+    message_id TEXT PRIMARY KEY, asked_at TEXT, question TEXT, vendor TEXT,
+    answer TEXT, status TEXT, citations TEXT
+);
+CREATE TABLE IF NOT EXISTS feedback (
+    message_id TEXT PRIMARY KEY, rated_at TEXT, value INTEGER, comment TEXT
+);
+CREATE VIEW IF NOT EXISTS rated_answers AS
+    SELECT f.rated_at, CASE f.value WHEN 1 THEN 'up' ELSE 'down' END AS rating, f.comment,
+           a.question, a.vendor, a.answer, a.status, a.citations
+    FROM feedback f JOIN answers a USING (message_id);
+"""
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class FeedbackStore:
+    """answers: what was asked and answered; feedback: the rating; rated_answers joins them."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), check_same_thread=False)
+        self._lock = threading.Lock()
+        with self._lock, self._db:
+            self._db.executescript(SCHEMA)
+
+    def remember(self, message_id: str, question: str, vendor: str | None, answer: Answer) -> None:
+        citations = json.dumps([c.model_dump() for c in answer.citations])
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (message_id, now(), question, vendor, answer.answer, answer.status, citations),
+            )
+
+    def rate(self, message_id: str, value: int, comment: str | None) -> None:
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO feedback VALUES (?, ?, ?, ?)",
+                (message_id, now(), value, comment),
+            )
+
+    def unrate(self, message_id: str) -> None:
+        with self._lock, self._db:
+            self._db.execute("DELETE FROM feedback WHERE message_id = ?", (message_id,))
+
+    def rated(self) -> list[dict[str, object]]:
+        """Every rated answer, newest first, with its question and citations."""
+        with self._lock:
+            cursor = self._db.execute("SELECT * FROM rated_answers ORDER BY rated_at DESC")
+            names = [column[0] for column in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def close(self) -> None:
+        self._db.close()

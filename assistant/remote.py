@@ -1,0 +1,77 @@
+"""The CLI talking to a running `vendorintel serve`, which holds the embedded store."""
+
+from __future__ import annotations
+
+import json
+import os
+from contextlib import suppress
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from assistant.models import Answer, DocumentInfo
+from ingest.report import IngestReport
+
+if TYPE_CHECKING:
+    from assistant.settings import Settings
+
+
+def server_file(settings: Settings) -> Path:
+    return settings.data_dir / "server.json"
+
+
+def register_server(settings: Settings, url: str) -> None:
+    """Tell other processes on this machine where the server holding this data dir listens."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    server_file(settings).write_text(json.dumps({"url": url, "pid": os.getpid()}))
+
+
+def unregister_server(settings: Settings) -> None:
+    with suppress(FileNotFoundError):
+        server_file(settings).unlink()
+
+
+def running_server(settings: Settings) -> str | None:
+    """The URL of a live server registered for this data dir, if any."""
+    try:
+        entry = json.loads(server_file(settings).read_text())
+        os.kill(int(entry["pid"]), 0)  # raises if that process is gone
+        return str(entry["url"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+class RemoteService:
+    """The service functions the CLI needs, over the running server's API."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.client = httpx.Client(base_url=url, timeout=600)
+
+    def ask(self, question: str, vendor: str | None = None, top_k: int | None = None) -> Answer:
+        body = {"question": question, "vendor": vendor, "top_k": top_k}
+        return Answer.model_validate(self._call("POST", "/api/ask", json=body))
+
+    def documents(self) -> list[DocumentInfo]:
+        return [DocumentInfo.model_validate(d) for d in self._call("GET", "/api/documents")]
+
+    def ingest(self, paths: list[Path] | None = None, progress: bool | None = None) -> IngestReport:
+        if paths:
+            raise RuntimeError(
+                f"The server at {self.url} holds the index. Copy the files into the inbox and run "
+                "`vendorintel ingest` without paths, or upload them with POST /api/documents."
+            )
+        return IngestReport.model_validate(self._call("POST", "/api/ingest"))
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self.client.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise RuntimeError(f"The server at {self.url} did not answer ({exc}).") from exc
+        if response.status_code >= 400:
+            raise RuntimeError(f"The server at {self.url} refused: {response.text}")
+        return response.json()
+
+    def close(self) -> None:
+        self.client.close()

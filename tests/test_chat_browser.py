@@ -1,0 +1,117 @@
+"""The chat in a real browser (Debian's Chromium, headless) against a real `vendorintel serve`."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.settings import PROJECT_ROOT
+from tests.builders import markdown, write
+from tests.conftest import Served
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="Debian's Chromium is not installed (`make test` installs it with apt when run as root)",
+)
+
+
+@pytest.fixture
+def page(served: Served) -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS[1:]
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.set_default_timeout(60_000)
+        page.goto(served.url + "/")
+        # The settings button comes with the chat session (on_chat_start): the socket is up.
+        page.locator("#chat-settings-open-modal").wait_for()
+        yield page
+        browser.close()
+
+
+def ask(page, question: str) -> None:  # type: ignore[no-untyped-def]
+    """Type and send; the send button is enabled once the chat's socket is connected."""
+    page.locator("#chat-input").fill(question)
+    page.locator("#chat-submit").click()
+
+
+def test_a_question_gets_a_cited_answer_whose_citation_opens_the_passage(page) -> None:  # type: ignore[no-untyped-def]
+    # The welcome screen offers the executive checkpoint questions.
+    page.get_by_text("Fallback per critical workflow").wait_for()
+
+    ask(page, "What is our fallback for contract clause extraction if Claude is unavailable?")
+
+    answer = page.locator(".ai-message").filter(has_text="fails over to Alibaba Cloud").last
+    answer.wait_for()
+    answer.get_by_role("link", name="[1]").first.click()
+    panel = page.get_by_text("Source: contracts/anthropic-msa-notes.docx")
+    panel.wait_for()
+    assert page.get_by_text("Location: paragraph 9").count() >= 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "chat-citation.png"))
+
+    # A follow-up keeps the context: it is rewritten into a standalone question.
+    ask(page, "and for Qwen?")
+    rewritten = (
+        "What is our fallback for contract clause extraction if Alibaba Cloud is unavailable?"
+    )
+    page.get_by_text(f"Searching for: {rewritten}").wait_for()
+
+
+def test_thumbs_up_is_stored_with_the_question_and_citations(page, served) -> None:  # type: ignore[no-untyped-def]
+    ask(page, "Under what licence was DeepSeek-R1 released?")
+    page.locator(".ai-message").filter(has_text="MIT licence").last.wait_for()
+    page.locator("button.positive-feedback-off").last.click()
+    submit = page.locator("#submit-feedback")
+    if submit.count():
+        submit.click()
+    database = served.data_dir / "feedback.sqlite3"
+    deadline = time.monotonic() + 20
+    rows: list[tuple[str, str, str]] = []
+    while time.monotonic() < deadline and not rows:
+        with sqlite3.connect(database) as db:
+            rows = db.execute("SELECT rating, question, citations FROM rated_answers").fetchall()
+        time.sleep(0.3)
+    assert rows, "no feedback stored"
+    rating, question, citations = rows[0]
+    assert (rating, question) == ("up", "Under what licence was DeepSeek-R1 released?")
+    assert "articles/deepseek-r1-pricing.md" in citations
+
+
+def test_a_file_dropped_into_the_chat_is_indexed_and_answerable(
+    page, served: Served, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    note = write(
+        tmp_path / "moonshot-note.md",
+        markdown(
+            "Kimi pilot",
+            "Northwind's Kimi pilot with Moonshot AI ends on 2027-02-14.",
+            doc_type="note",
+        ),
+    )
+    page.locator("#upload-button-input").set_input_files(str(note))
+    ask(page, "new pilot note")
+    page.get_by_text("Indexed 1 of 1 file(s)").wait_for()
+    assert (served.inbox / "moonshot-note.md").read_text() == note.read_text()
+
+    ask(page, "When does the Kimi pilot with Moonshot AI end?")
+    page.locator(".ai-message").filter(has_text="2027-02-14").last.wait_for()
