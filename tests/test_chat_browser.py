@@ -115,3 +115,18 @@ def test_a_file_dropped_into_the_chat_is_indexed_and_answerable(
 
     ask(page, "When does the Kimi pilot with Moonshot AI end?")
     page.locator(".ai-message").filter(has_text="2027-02-14").last.wait_for()
+
+
+def test_the_vendor_filter_in_chat_settings_limits_the_evidence(page) -> None:  # type: ignore[no-untyped-def]
+    page.locator("#chat-settings-open-modal").click()
+    page.locator("#vendor").click()
+    page.get_by_role("option", name="Baidu").click()
+    page.locator("#confirm").click()
+
+    ask(page, "What did the vendor announce about open weights?")
+
+    answer = page.locator(".ai-message").filter(has_text="Vendor filter: Baidu").last
+    answer.wait_for()
+    assert "ERNIE" in answer.inner_text()
+    answer.get_by_role("link", name="[1]").first.click()
+    page.get_by_text("Source: articles/baidu-ernie-open-source.md").wait_for()
