@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,6 +21,7 @@ from assistant.settings import PROJECT_ROOT, Settings
 from assistant.store import StoreUnavailableError
 from ingest.report import IngestReport
 
+logger = logging.getLogger(__name__)
 CHAT_MODULE = PROJECT_ROOT / "assistant" / "chat.py"
 
 
@@ -116,6 +119,11 @@ def api_router() -> APIRouter:
     return router
 
 
+def report_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("the inbox watcher stopped", exc_info=task.exception())
+
+
 def create_app(
     settings: Settings, *, with_chat: bool = True, intel: VendorIntel | None = None
 ) -> FastAPI:
@@ -123,13 +131,21 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.intel = _Running.intel = intel or VendorIntel(settings)
+        running = app.state.intel = _Running.intel = intel or VendorIntel(settings)
         # Load the model now, so the first question is as fast as the rest.
-        await run_in_threadpool(lambda: app.state.intel.embed_model)
+        await run_in_threadpool(lambda: running.embed_model)
+        stop = asyncio.Event()
+        watching = None
+        if settings.watch_inbox:
+            watching = asyncio.create_task(running.watch_inbox(stop))
+            watching.add_done_callback(report_crash)
         yield
+        stop.set()
+        if watching is not None:
+            await asyncio.wait([watching], timeout=30)
         _Running.intel = None
         if intel is None:
-            app.state.intel.close()
+            running.close()
 
     app = FastAPI(
         title="vendorintel",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Sequence
@@ -10,7 +11,9 @@ from pathlib import Path
 
 import chainlit as cl
 import yaml
+from chainlit.context import init_ws_context
 from chainlit.input_widget import InputWidget, Select
+from chainlit.session import WebsocketSession
 
 from assistant.api import running_service
 from assistant.chat_data import FeedbackOnlyDataLayer
@@ -35,8 +38,34 @@ async def starters(user: cl.User | None = None, language: str | None = None) -> 
     return [cl.Starter(label=e["label"], message=e["message"]) for e in entries]
 
 
+# Open chat sessions, told when the inbox watcher indexes documents or a file fails.
+SESSIONS: set[str] = set()
+
+
+async def broadcast(message: str) -> None:
+    for session_id in list(SESSIONS):
+        session = WebsocketSession.get_by_id(session_id)
+        if session is None:
+            SESSIONS.discard(session_id)
+        else:
+            # Each send runs in its own task, so setting the session's context stays there.
+            await asyncio.create_task(notify(session, message))
+
+
+async def notify(session: WebsocketSession, message: str) -> None:
+    init_ws_context(session)
+    await cl.Message(content=f"*Inbox: {message}*", author="inbox").send()
+
+
+@cl.on_chat_end
+async def end() -> None:
+    SESSIONS.discard(cl.context.session.id)
+
+
 @cl.on_chat_start
 async def start() -> None:
+    SESSIONS.add(cl.context.session.id)
+    running_service().events.subscribe(broadcast)
     vendors = [ALL_VENDORS, *running_service().catalog.names()]
     widgets: list[InputWidget] = [
         Select(id="vendor", label="Vendor filter", values=vendors, initial_index=0)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Annotated
 
@@ -100,12 +101,33 @@ def documents(
             "No documents indexed yet: drop files into the inbox and run `vendorintel ingest`."
         )
         return
-    row = "{:44} {:9} {:>6}  {:25} {}"
-    typer.echo(row.format("SOURCE", "TYPE", "CHUNKS", "INGESTED", "VENDORS"))
+    row = "{:44} {:8} {:9} {:>6}  {:25} {}"
+    typer.echo(row.format("SOURCE", "STATUS", "TYPE", "CHUNKS", "INGESTED", "VENDORS"))
     for d in docs:
+        vendors = ", ".join(d.vendors)
         typer.echo(
-            row.format(d.source, d.doc_type, d.chunks, d.ingested_at or "-", ", ".join(d.vendors))
+            row.format(d.source, d.status, d.doc_type, d.chunks, d.ingested_at or "-", vendors)
         )
+        for reason in d.reasons:
+            typer.echo(f"    {reason}")
+
+
+@app.command()
+def watch() -> None:
+    """Keep the index in line with the inbox: reconcile now, then follow changes (Ctrl-C stops)."""
+    with service() as intel:
+        if isinstance(intel, RemoteService):
+            raise fail(
+                RuntimeError(f"`vendorintel serve` at {intel.url} already watches the inbox.")
+            )
+        typer.echo(f"Watching {intel.settings.inbox_dir} (Ctrl-C stops).")
+
+        async def echo(message: str) -> None:
+            typer.echo(message)
+
+        intel.events.subscribe(echo)
+        with suppress(KeyboardInterrupt):
+            asyncio.run(intel.watch_inbox(asyncio.Event()))
 
 
 @app.command()

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from ingest.metadata import doc_type_for
+
 
 class Citation(BaseModel):
     n: int = Field(description="The number used as [n] in the answer.")
@@ -32,6 +34,26 @@ class DocumentInfo(BaseModel):
     vendors: list[str]
     chunks: int
     ingested_at: str | None
+    status: Literal["indexed", "partial", "stale", "failed"] = Field(
+        "indexed",
+        description="partial: indexed, some rows skipped; stale: the file changed and failed, "
+        "its previous version is indexed; failed: not indexed.",
+    )
+    reasons: list[str] = Field(default_factory=list, description="Why, when not 'indexed'.")
+
+    @classmethod
+    def failed(cls, source: str, reasons: list[str]) -> DocumentInfo:
+        return cls(
+            source=source,
+            title=source.rsplit("/", 1)[-1],
+            doc_type=doc_type_for(source),
+            published="",
+            vendors=[],
+            chunks=0,
+            ingested_at=None,
+            status="failed",
+            reasons=reasons,
+        )
 
 
 class FileOutcome(BaseModel):

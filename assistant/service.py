@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable, Sequence
 from functools import cached_property, wraps
@@ -13,7 +14,13 @@ from llama_index.core.schema import QueryBundle
 
 from assistant.answer import ExtractiveAnswerer
 from assistant.conversation import standalone_question
-from assistant.embeddings import MODEL_NAME, load_embedding_model
+from assistant.embeddings import (
+    MODEL_NAME,
+    CachingEmbedding,
+    EmbeddingCache,
+    load_embedding_model,
+)
+from assistant.events import EventLog
 from assistant.feedback import FeedbackStore
 from assistant.models import Answer, DocumentInfo, FileOutcome, Health
 from assistant.retrieval import retrieve
@@ -21,12 +28,14 @@ from assistant.store import ChunkStore, StoreUnavailableError
 from ingest.metadata import VendorCatalog
 from ingest.pipeline import Ingestor, is_within
 from ingest.uploads import UploadError, save_upload
+from ingest.watcher import InboxWatcher
 
 if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
 
     from assistant.settings import Settings
-    from ingest.report import IngestReport
+
+from ingest.report import IngestReport
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -44,27 +53,41 @@ def load_messages(prompts_dir: Path) -> dict[str, str]:
     }
 
 
-def exclusive(method: Callable[P, R]) -> Callable[P, R]:
-    """One store operation at a time: the embedded store is not safe across threads."""
+def exclusive(lock_name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Run a method holding one of the service's locks (see VendorIntel)."""
 
-    @wraps(method)
-    def locked(*args: P.args, **kwargs: P.kwargs) -> R:
-        with args[0]._lock:  # type: ignore[attr-defined]
-            return method(*args, **kwargs)
+    def decorate(method: Callable[P, R]) -> Callable[P, R]:
+        @wraps(method)
+        def locked(*args: P.args, **kwargs: P.kwargs) -> R:
+            with getattr(args[0], lock_name):
+                return method(*args, **kwargs)
 
-    return locked
+        return locked
+
+    return decorate
+
+
+store_access = exclusive("_store_lock")
+ingestion = exclusive("_ingest_lock")
 
 
 class VendorIntel:
-    """One instance per process: owns the store, and loads the embedding model on first use."""
+    """One instance per process: owns the store, and loads the embedding model on first use.
+
+    Two locks: `_store_lock` is held briefly around every read or write of the store (the
+    embedded store is not safe across threads, and a reader must never see a document half
+    replaced); `_ingest_lock` lets one ingestion run at a time, while questions go on.
+    """
 
     def __init__(self, settings: Settings, embed_model: BaseEmbedding | None = None) -> None:
         self.settings = settings
         self._embed_model = embed_model
-        self._lock = threading.RLock()
+        self._store_lock = threading.RLock()
+        self._ingest_lock = threading.Lock()
         self.store = ChunkStore(settings)
         self.catalog = VendorCatalog.load()
         self.messages = load_messages(settings.prompts_dir)
+        self.events = EventLog()
 
     @property
     def embed_model(self) -> BaseEmbedding:
@@ -77,15 +100,44 @@ class VendorIntel:
         return FeedbackStore(self.settings.data_dir / "feedback.sqlite3")
 
     @cached_property
-    def ingestor(self) -> Ingestor:
-        return Ingestor(self.settings, self.store, lambda: self.embed_model, self.catalog)
+    def embedding_cache(self) -> EmbeddingCache:
+        return EmbeddingCache(self.settings.data_dir / "embeddings.sqlite3")
 
-    @exclusive
+    @cached_property
+    def ingestor(self) -> Ingestor:
+        def cached_model() -> BaseEmbedding:
+            return CachingEmbedding(self.embed_model, self.embedding_cache)
+
+        return Ingestor(self.settings, self.store, cached_model, self.catalog, self._store_lock)
+
+    @ingestion
     def ingest(self, paths: list[Path] | None = None, progress: bool | None = None) -> IngestReport:
         """Bring the index in line with the given files and folders (default: the inbox)."""
         return self.ingestor.ingest(paths, progress=progress)
 
-    @exclusive
+    @ingestion
+    def apply_changes(self, changed: list[Path], deleted: list[Path]) -> IngestReport:
+        """What the inbox watcher saw: ingest changed files, drop the chunks of deleted ones."""
+        return self.ingestor.apply_changes(changed, deleted)
+
+    async def watch_inbox(self, stop: asyncio.Event) -> None:
+        """Reconcile the index with the inbox, then follow its changes until `stop` is set.
+
+        Files added, changed or deleted while nothing was watching, and files whose ingestion
+        was cut short by a crash, are handled by the reconcile.
+        """
+        report = await asyncio.to_thread(self.ingest, None, False)
+        await self.announce(report)
+        watcher = InboxWatcher(
+            self.settings.inbox_dir, self.apply_changes, self.announce, self.settings.settle_seconds
+        )
+        await watcher.run(stop)
+
+    async def announce(self, report: IngestReport) -> None:
+        headline = report.headline()
+        if headline:
+            await self.events.publish(headline)
+
     def ask(self, question: str, vendor: str | None = None, top_k: int | None = None) -> Answer:
         """A short answer where every sentence cites its source, or a plain 'no evidence'."""
         question = " ".join(question.split())
@@ -123,26 +175,31 @@ class VendorIntel:
         """A follow-up ("and for Anthropic?") rewritten with the previous question."""
         return standalone_question(previous, question, self.catalog)
 
-    @exclusive
+    @store_access
     def documents(self) -> list[DocumentInfo]:
-        """Indexed documents with their chunk counts, sorted by source."""
+        """Indexed documents and files that failed, with status and reasons, by source."""
         stats = self.store.document_stats()
-        infos = []
+        infos = {}
         for doc in self.ingestor.indexed_documents():
             meta = doc.metadata
             chunks, ingested_at = stats.get(doc.doc_id, (0, None))
-            infos.append(
-                DocumentInfo(
-                    source=meta["source"],
-                    title=meta["title"],
-                    doc_type=meta["doc_type"],
-                    published=meta["published"],
-                    vendors=list(meta.get("vendors", [])),
-                    chunks=chunks,
-                    ingested_at=ingested_at,
-                )
+            infos[doc.doc_id] = DocumentInfo(
+                source=meta["source"],
+                title=meta["title"],
+                doc_type=meta["doc_type"],
+                published=meta["published"],
+                vendors=list(meta.get("vendors", [])),
+                chunks=chunks,
+                ingested_at=ingested_at,
             )
-        return sorted(infos, key=lambda d: d.source)
+        for problem in self.ingestor.problems.all():
+            indexed = infos.get(problem.source)
+            if indexed is None:
+                infos[problem.source] = DocumentInfo.failed(problem.source, problem.reasons)
+            else:
+                indexed.status = "partial" if problem.partial else "stale"
+                indexed.reasons = problem.reasons
+        return sorted(infos.values(), key=lambda d: d.source)
 
     def add_files(
         self, uploads: Sequence[tuple[str, BinaryIO]], folder: str | None = None
@@ -168,7 +225,7 @@ class VendorIntel:
             outcomes.append(FileOutcome(source=source, status=status, reason=reason))
         return outcomes
 
-    @exclusive
+    @ingestion
     def remove_document(self, source: str) -> bool:
         """Delete a document's file from the inbox and its chunks from the index."""
         inbox = self.settings.inbox_dir.resolve()
@@ -179,11 +236,10 @@ class VendorIntel:
         if path.is_file():
             path.unlink()
         if known:
-            self.ingestor.remove(source)
-            self.ingestor.persist()
+            self.ingestor.remove([source])
         return known
 
-    @exclusive
+    @store_access
     def health(self) -> Health:
         """Whether the store answers and the model is loaded, with what is indexed."""
         mode = "server" if self.settings.qdrant_url else "embedded"
@@ -210,6 +266,7 @@ class VendorIntel:
         return self._message(key, **values)
 
     def close(self) -> None:
-        if "feedback" in self.__dict__:
-            self.feedback.close()
+        for name in ("feedback", "embedding_cache"):
+            if name in self.__dict__:
+                getattr(self, name).close()
         self.store.close()

@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(32, ge=1)
     ingest_batch_files: int = Field(16, ge=1, description="Files embedded per pipeline run.")
 
+    watch_inbox: bool = Field(True, description="`serve` keeps the index in line with the inbox.")
+    settle_seconds: float = Field(
+        1.0, gt=0, description="A changed file is ingested once it has not changed for this long."
+    )
     max_upload_mb: int = Field(50, ge=1, description="Largest file accepted by upload.")
     qdrant_shards: int | None = Field(None, ge=1, description="Shards of a new server collection.")
     qdrant_replicas: int | None = Field(

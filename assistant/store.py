@@ -10,6 +10,9 @@ from qdrant_client import QdrantClient
 from qdrant_client.http import models as rest
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from llama_index.core.schema import BaseNode
     from llama_index.vector_stores.qdrant import QdrantVectorStore
 
     from assistant.settings import Settings
@@ -70,8 +73,22 @@ class ChunkStore:
 
     def delete_document(self, doc_id: str) -> None:
         """Remove every chunk of one document."""
-        if self.exists():
-            self.vector_store.delete(doc_id)
+        self.delete_documents([doc_id])
+
+    def delete_documents(self, doc_ids: list[str]) -> None:
+        """Remove every chunk of these documents, in one pass over the collection."""
+        if doc_ids and self.exists():
+            self.client.delete(
+                self.collection,
+                points_selector=rest.Filter(
+                    must=[rest.FieldCondition(key=DOC_ID_KEY, match=rest.MatchAny(any=doc_ids))]
+                ),
+            )
+
+    def add_chunks(self, chunks: Sequence[BaseNode]) -> None:
+        """Write embedded chunks (ids are stable, so writing one again replaces it)."""
+        if chunks:
+            self.vector_store.add(list(chunks))
 
     def document_stats(self) -> dict[str, tuple[int, str | None]]:
         """Per document id: the number of chunks and when they were written."""

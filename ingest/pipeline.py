@@ -5,38 +5,34 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import date
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from llama_index.core import Document
-from llama_index.core.ingestion import DocstoreStrategy, IngestionPipeline
+from llama_index.core.ingestion import IngestionPipeline
 from llama_index.core.storage.docstore import SimpleDocumentStore
 from tqdm import tqdm
 
 from ingest.chunking import LocatedSplitter
+from ingest.documents import Candidate, build_document
 from ingest.loaders import LOADERS, LoadedFile, LoadError, load_file
-from ingest.metadata import VendorCatalog, doc_type_for, title_from_name
+from ingest.metadata import VendorCatalog
 from ingest.report import FileIssue, IngestReport
+from ingest.status import ProblemLog
 
 if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
+    from llama_index.core.schema import BaseNode
 
     from assistant.settings import Settings
     from assistant.store import ChunkStore
 
 IGNORED_PREFIXES = (".", "~$", "~")  # dotfiles, Office lock files, editor backups
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A file found by a scan, with the id it is indexed under."""
-
-    path: Path
-    source: str
+IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload", ".swp", ".swx", "~")  # files being written
 
 
 def file_sha256(path: Path) -> str:
@@ -51,8 +47,17 @@ def is_within(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
+def is_ignored(name: str) -> bool:
+    """Hidden, lock, backup and partial-download files are never ingested."""
+    return name.startswith(IGNORED_PREFIXES) or name.lower().endswith(IGNORED_SUFFIXES)
+
+
 class Ingestor:
-    """Keeps the chunk store in line with files on disk, re-embedding only what changed."""
+    """Keeps the chunk store in line with files on disk, re-embedding only what changed.
+
+    Splitting and embedding happen outside `lock`; each batch's chunks are then swapped in
+    under it, so a reader holding the lock sees every document whole, old or new.
+    """
 
     def __init__(
         self,
@@ -60,21 +65,25 @@ class Ingestor:
         store: ChunkStore,
         embed_model: Callable[[], BaseEmbedding],
         catalog: VendorCatalog | None = None,
+        lock: AbstractContextManager[object] | None = None,
     ) -> None:
         """embed_model is called when something needs embedding: listing needs no model."""
         self.settings = settings
         self.store = store
         self.catalog = catalog or VendorCatalog.load()
+        self.lock = lock or threading.RLock()
         self.docstore_path = settings.docstore_path
         self.docstore = (
             SimpleDocumentStore.from_persist_path(str(self.docstore_path))
             if self.docstore_path.exists()
             else SimpleDocumentStore()
         )
+        self.problems = ProblemLog(settings.data_dir / "problems.json")
         self._embed_model = embed_model
 
     @cached_property
     def pipeline(self) -> IngestionPipeline:
+        """Split and embed; writing to the store is done by _commit, under the lock."""
         return IngestionPipeline(
             transformations=[
                 LocatedSplitter(
@@ -82,10 +91,7 @@ class Ingestor:
                 ),
                 self._embed_model(),
             ],
-            vector_store=self.store.vector_store,
-            docstore=self.docstore,
-            docstore_strategy=DocstoreStrategy.UPSERTS,
-            disable_cache=True,  # unchanged files never reach the pipeline; see _is_unchanged
+            disable_cache=True,  # unchanged files never get here (_is_unchanged)
         )
 
     # -- the run -------------------------------------------------------------------------
@@ -107,9 +113,12 @@ class Ingestor:
                 if loaded is not None:
                     pending.append((candidate, *loaded))
             if target.is_dir():
-                report.removed += self._remove_vanished(target.resolve())
+                self._remove_vanished(target.resolve(), report)
+        if not paths:
+            self._drop_orphans()
         self._index(pending, report, progress)
-        self.persist()
+        with self.lock:
+            self.persist()
         return report
 
     def _candidates(self, target: Path, report: IngestReport) -> Iterator[Candidate]:
@@ -117,9 +126,8 @@ class Ingestor:
             report.failed.append(FileIssue(source=str(target), reason="no such file or folder"))
             return
         if target.is_file():
-            yield Candidate(
-                target.resolve(), self._source_for(target.resolve(), target.resolve().parent)
-            )
+            path = target.resolve()
+            yield Candidate(path, self._source_for(path, path.parent))
             return
         root = target.resolve()
         for folder, dirs, files in os.walk(root):
@@ -141,7 +149,7 @@ class Ingestor:
 
     @staticmethod
     def _skip_reason(path: Path, root: Path) -> str | None:
-        if path.name.startswith(IGNORED_PREFIXES):
+        if is_ignored(path.name):
             return "hidden, temporary or lock file"
         if path.is_symlink() and not is_within(path.resolve(), root):
             return "symbolic link to a file outside the folder; not followed"
@@ -154,29 +162,33 @@ class Ingestor:
         self, candidate: Candidate, report: IngestReport
     ) -> tuple[LoadedFile, str] | None:
         """Load a file unless its bytes are unchanged since it was indexed."""
+        source = candidate.source
         try:
             sha = file_sha256(candidate.path)
         except OSError as exc:
-            report.failed.append(
-                FileIssue(source=candidate.source, reason=f"cannot read: {exc.strerror}")
-            )
+            report.failed.append(FileIssue(source=source, reason=f"cannot read: {exc.strerror}"))
             return None
-        if self._is_unchanged(candidate.source, sha):
+        if self._is_unchanged(source, sha):
             report.unchanged += 1
-            report.outcomes[candidate.source] = "unchanged"
+            report.outcomes[source] = "unchanged"
+            known = self.problems.get(source)
+            if known and known.partial:  # rows skipped when it was indexed still count
+                report.failed.extend(FileIssue(source=source, reason=r) for r in known.reasons)
             return None
         try:
             loaded = load_file(candidate.path)
-        except LoadError as exc:
-            reason = str(exc)
-            if self.docstore.document_exists(candidate.source):
+        except (LoadError, OSError) as exc:
+            reason = str(exc) if isinstance(exc, LoadError) else f"cannot read: {exc}"
+            if self.docstore.document_exists(source):
                 reason += "; the previously indexed version is kept"
-            report.failed.append(FileIssue(source=candidate.source, reason=reason))
+            report.failed.append(FileIssue(source=source, reason=reason))
+            self.problems.record(candidate, [reason], partial=False)
             return None
-        except OSError as exc:
-            report.failed.append(FileIssue(source=candidate.source, reason=f"cannot read: {exc}"))
-            return None
-        report.failed.extend(FileIssue(source=candidate.source, reason=p) for p in loaded.problems)
+        report.failed.extend(FileIssue(source=source, reason=p) for p in loaded.problems)
+        if loaded.problems:
+            self.problems.record(candidate, loaded.problems, partial=True)
+        else:
+            self.problems.clear(source)
         return loaded, sha
 
     def _is_unchanged(self, source: str, sha: str) -> bool:
@@ -194,75 +206,82 @@ class Ingestor:
         with tqdm(total=len(pending), desc="Indexing", unit="file", disable=not show) as bar:
             for start in range(0, len(pending), batch_size):
                 batch = pending[start : start + batch_size]
-                documents = [self._document(c, loaded, sha) for c, loaded, sha in batch]
-                for doc in documents:
-                    outcome = "updated" if self.docstore.document_exists(doc.doc_id) else "added"
-                    report.outcomes[doc.doc_id] = outcome
-                    report.added += outcome == "added"
-                    report.updated += outcome == "updated"
-                self.pipeline.run(documents=documents)
-                self.persist()  # a crash loses at most the batch in flight
+                documents = [build_document(c, f, sha, self.catalog) for c, f, sha in batch]
+                chunks = self.pipeline.run(documents=documents)
+                self._commit(documents, chunks, report)
                 bar.update(len(batch))
 
-    def _document(self, candidate: Candidate, loaded: LoadedFile, sha: str) -> Document:
-        """One llama-index Document per file; its sections carry the citation units."""
-        fields = loaded.fields
-        title = str(fields.get("title") or loaded.title or title_from_name(candidate.path))
-        declared = self.catalog.declared(fields.get("vendors"))
-        texts = [s.text for s in loaded.sections]
-        doc_vendors = _merge(declared, self.catalog.detect(title + "\n" + "\n".join(texts)))
-        tabular = loaded.sections[0].kind in ("row", "line")
-        sections, offset = [], 0
-        for section in loaded.sections:
-            vendors = (
-                _merge(declared, self.catalog.detect(section.text)) if tabular else doc_vendors
-            )
-            sections.append(
-                [
-                    offset,
-                    offset + len(section.text),
-                    section.kind,
-                    section.number,
-                    vendors,
-                    section.by_line,
-                ]
-            )
-            offset += len(section.text) + 2
-        published = loaded.published or _mtime_date(candidate.path)
-        return Document(
-            id_=candidate.source,
-            text="\n\n".join(texts),
-            metadata={
-                "source": candidate.source,
-                "title": title,
-                "doc_type": doc_type_for(candidate.source, fields.get("doc_type")),
-                "published": published.isoformat(),
-                "vendors": doc_vendors,
-                "path": str(candidate.path),
-                "file_sha256": sha,
-                "sections": sections,
-            },
-        )
+    def _commit(
+        self, documents: list[Document], chunks: Sequence[BaseNode], report: IngestReport
+    ) -> None:
+        """Swap in a batch: old chunks out, new chunks in, docstore saved; one step for readers.
+
+        Deleting first also clears chunks left by an ingestion that was killed before it
+        recorded its documents, so a redone file is never duplicated.
+        """
+        with self.lock:
+            for doc in documents:
+                outcome = "updated" if self.docstore.document_exists(doc.doc_id) else "added"
+                report.outcomes[doc.doc_id] = outcome
+                report.added += outcome == "added"
+                report.updated += outcome == "updated"
+            self.store.delete_documents([doc.doc_id for doc in documents])
+            self.store.add_chunks(chunks)
+            self.docstore.set_document_hashes({doc.doc_id: doc.hash for doc in documents})
+            self.docstore.add_documents(documents, allow_update=True)
+            self.persist()  # a crash loses at most the batch in flight
 
     # -- removal and persistence -------------------------------------------------------
 
-    def _remove_vanished(self, folder: Path) -> int:
-        """Drop documents whose file under this folder no longer exists."""
-        removed = 0
-        for doc_id, doc in list(self.docstore.docs.items()):
-            path = Path(doc.metadata.get("path", ""))
-            if is_within(path, folder) and not path.exists():
-                self.remove(doc_id)
-                removed += 1
-        return removed
+    def apply_changes(self, changed: list[Path], deleted: list[Path]) -> IngestReport:
+        """Ingest changed files and drop documents of deleted files or folders.
 
-    def remove(self, doc_id: str) -> None:
-        """Remove one document from the store and the docstore."""
-        self.store.delete_document(doc_id)
-        self.docstore.delete_document(doc_id, raise_error=False)
+        A rename is a deletion plus an addition; the addition's chunks come from the embedding
+        cache, so identical content is not embedded again.
+        """
+        existing = [path for path in changed if path.exists()]
+        report = self.ingest(existing, progress=False) if existing else IngestReport()
+        for path in deleted:
+            self._remove_vanished(path.resolve(), report)
+        with self.lock:
+            self.persist()
+        return report
+
+    def _remove_vanished(self, folder: Path, report: IngestReport) -> None:
+        """Drop documents whose file at or under this path no longer exists."""
+        gone = [
+            doc_id
+            for doc_id, doc in list(self.docstore.docs.items())
+            if is_within(Path(doc.metadata.get("path", "")), folder)
+            and not Path(doc.metadata.get("path", "")).exists()
+        ]
+        for problem in self.problems.all():
+            if is_within(Path(problem.path), folder) and not Path(problem.path).exists():
+                self.problems.clear(problem.source)
+        self.remove(gone)
+        report.removed += len(gone)
+        report.outcomes.update((source, "removed") for source in gone)
+
+    def _drop_orphans(self) -> None:
+        """Chunks whose document the docstore does not know (left by a killed ingestion)."""
+        with self.lock:
+            orphans = set(self.store.document_stats()) - set(self.docstore.docs)
+            self.store.delete_documents(sorted(orphans))
+
+    def remove(self, doc_ids: list[str]) -> None:
+        """Remove documents from the store and the docstore."""
+        if not doc_ids:
+            return
+        with self.lock:
+            self.store.delete_documents(doc_ids)
+            for doc_id in doc_ids:
+                self.docstore.delete_document(doc_id, raise_error=False)
+                self.problems.clear(doc_id)
+            self.persist()
 
     def indexed_documents(self) -> list[Document]:
-        return [doc for doc in self.docstore.docs.values() if isinstance(doc, Document)]
+        with self.lock:
+            return [doc for doc in self.docstore.docs.values() if isinstance(doc, Document)]
 
     def persist(self) -> None:
         """Write the docstore atomically, so a crash never leaves a torn file."""
@@ -270,11 +289,4 @@ class Ingestor:
         tmp = self.docstore_path.with_suffix(".json.tmp")
         self.docstore.persist(str(tmp))
         os.replace(tmp, self.docstore_path)
-
-
-def _merge(first: list[str], second: list[str]) -> list[str]:
-    return list(dict.fromkeys([*first, *second]))
-
-
-def _mtime_date(path: Path) -> date:
-    return date.fromtimestamp(path.stat().st_mtime)
+        self.problems.persist()

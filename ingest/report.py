@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+HEADLINE_NAMES = 5  # names listed in a headline before "and N more"
+
 
 class FileIssue(BaseModel):
     source: str = Field(description="Path relative to the inbox (or to the folder ingested).")
@@ -36,6 +38,21 @@ class IngestReport(BaseModel):
     @property
     def ok(self) -> bool:
         return not self.failed
+
+    def headline(self) -> str | None:
+        """One line for people watching the inbox: what changed, what failed; None if nothing."""
+        parts = []
+        for status, verb in (("added", "Indexed"), ("updated", "Updated"), ("removed", "Removed")):
+            sources = [s for s, outcome in self.outcomes.items() if outcome == status]
+            if sources:
+                noun = "document" if len(sources) == 1 else "documents"
+                new = " new" if status == "added" else ""
+                named = ", ".join(sources[:HEADLINE_NAMES])
+                more = len(sources) - HEADLINE_NAMES
+                named += f" and {more} more" if more > 0 else ""
+                parts.append(f"{verb} {len(sources)}{new} {noun}: {named}.")
+        parts += [f"Could not index {issue.source}: {issue.reason}." for issue in self.failed]
+        return " ".join(parts) or None
 
     def summary(self) -> str:
         line = (

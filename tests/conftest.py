@@ -56,7 +56,10 @@ def embed_counter(embed_model: BaseEmbedding, monkeypatch: pytest.MonkeyPatch) -
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", inbox=tmp_path / "inbox", _env_file=None)  # type: ignore[call-arg]
+    # The inbox watcher is off unless a test is about it: tests here ingest explicitly.
+    return Settings(
+        data_dir=tmp_path / "data", inbox=tmp_path / "inbox", watch_inbox=False, _env_file=None
+    )  # type: ignore[call-arg]
 
 
 @pytest.fixture
@@ -136,12 +139,20 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         url = f"http://127.0.0.1:{port}"
         try:
             wait_until_up(url, process, log_path)
-            report = httpx.post(f"{url}/api/ingest", timeout=300).json()
-            assert report["added"] == 11 and report["failed"] == [], report
+            # serve reconciles the index with the inbox when it starts.
+            wait_for(lambda: len(httpx.get(f"{url}/api/documents").json()) == 11, 300)
             yield Served(url, data_dir, inbox)
         finally:
             process.terminate()
             process.wait(timeout=30)
+
+
+def wait_for(condition: Callable[[], bool], seconds: float, step: float = 0.25) -> None:
+    """Poll until the condition holds; fail after `seconds` (tests stay bounded in time)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"not true within {seconds} s"
+        time.sleep(step)
 
 
 def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:

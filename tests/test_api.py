@@ -64,13 +64,17 @@ def test_upload_then_ask_then_delete(client: TestClient, inbox: Path) -> None:
     assert answer["citations"][0]["source"] == "contracts/qwen terms.md"
     assert "60 days" in answer["answer"]
 
-    listed = client.get("/api/documents").json()
-    assert [d["source"] for d in listed] == ["contracts/qwen terms.md"]
+    listed = {d["source"]: d for d in client.get("/api/documents").json()}
+    assert listed["contracts/qwen terms.md"]["status"] == "indexed"
+    # A file that failed is listed with its reason, and stays where it was put.
+    assert listed["contracts/broken.pdf"]["status"] == "failed"
+    assert "not a readable PDF" in listed["contracts/broken.pdf"]["reasons"][0]
+    assert (inbox / "contracts" / "broken.pdf").exists()
 
     deleted = client.delete("/api/documents/contracts/qwen terms.md")
     assert deleted.status_code == 200
     assert not (inbox / "contracts" / "qwen terms.md").exists()
-    assert client.get("/api/documents").json() == []
+    assert [d["source"] for d in client.get("/api/documents").json()] == ["contracts/broken.pdf"]
     assert client.delete("/api/documents/contracts/qwen terms.md").status_code == 404
 
 

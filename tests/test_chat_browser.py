@@ -130,3 +130,13 @@ def test_the_vendor_filter_in_chat_settings_limits_the_evidence(page) -> None:  
     assert "ERNIE" in answer.inner_text()
     answer.get_by_role("link", name="[1]").first.click()
     page.get_by_text("Source: articles/baidu-ernie-open-source.md").wait_for()
+
+
+def test_the_chat_announces_documents_indexed_from_the_inbox(page, served: Served) -> None:  # type: ignore[no-untyped-def]
+    write(
+        served.inbox / "roadmaps" / "gemini-roadmap.md",
+        markdown(
+            "Gemini roadmap", "Google plans a Gemini enterprise tier in 2027.", doc_type="roadmap"
+        ),
+    )
+    page.get_by_text("Inbox: Indexed 1 new document: roadmaps/gemini-roadmap.md.").wait_for()

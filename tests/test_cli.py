@@ -75,12 +75,19 @@ def test_ingest_ask_documents_end_to_end(settings: Settings, inbox: Path) -> Non
 
     listing = vendorintel(settings, "documents", "--json")
     assert listing.returncode == 0, listing.stderr
-    (doc,) = json.loads(listing.stdout)
+    doc, failed = json.loads(listing.stdout)
     assert (
         doc["source"] == "contracts/qwen.md"
         and doc["vendors"] == ["Alibaba Cloud"]
         and doc["chunks"] == 1
+        and doc["status"] == "indexed"
     )
+    assert (failed["source"], failed["status"]) == ("empty.txt", "failed")
+    assert failed["reasons"] == ["empty file: nothing to index"]
+
+    table = vendorintel(settings, "documents").stdout
+    assert "STATUS" in table.splitlines()[0]
+    assert "empty.txt" in table and "failed" in table and "empty file: nothing to index" in table
 
     text = vendorintel(settings, "ask", "What is the fallback for support ticket summarization?")
     assert (

@@ -1,0 +1,107 @@
+"""Watch the inbox: ingest files once they stop changing, drop the chunks of deleted ones."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from watchfiles import Change, DefaultFilter, awatch
+
+from ingest.pipeline import is_ignored
+from ingest.report import IngestReport
+
+logger = logging.getLogger(__name__)
+Signature = tuple[int, int]  # size and modification time: unchanged for `settle` s = written
+Apply = Callable[[list[Path], list[Path]], IngestReport]
+OnReport = Callable[[IngestReport], Awaitable[None]]
+
+
+def signature(path: Path) -> Signature | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_size, stat.st_mtime_ns
+
+
+class InboxFilter(DefaultFilter):
+    """watchfiles' defaults (.git, __pycache__, editor swap files) plus our ignored names."""
+
+    def __call__(self, change: Change, path: str) -> bool:
+        return super().__call__(change, path) and not is_ignored(os.path.basename(path))
+
+
+class InboxWatcher:
+    """Collects changes, waits until each changed file has settled, then applies them.
+
+    A file being copied or written in pieces keeps changing size or modification time; it is
+    ingested once neither has changed for `settle` seconds.
+    """
+
+    def __init__(self, inbox: Path, apply: Apply, on_report: OnReport, settle: float = 1.0):
+        self.inbox = inbox
+        self.apply = apply
+        self.on_report = on_report
+        self.settle = settle
+        self._changed: dict[Path, tuple[Signature | None, float]] = {}
+        self._deleted: set[Path] = set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Watch until `stop` is set; a failing batch is logged and the watch goes on."""
+        self.inbox.mkdir(parents=True, exist_ok=True)
+        async for changes in awatch(
+            self.inbox,
+            watch_filter=InboxFilter(),
+            stop_event=stop,
+            debounce=200,
+            rust_timeout=250,
+            yield_on_timeout=True,  # wake up regularly to see which files have settled
+        ):
+            self.note(changes)
+            await self.flush()
+
+    def note(self, changes: set[tuple[Change, str]]) -> None:
+        now = time.monotonic()
+        for change, name in changes:
+            path = Path(name)
+            if change == Change.deleted:
+                self._changed.pop(path, None)
+                self._deleted.add(path)
+            elif path.is_dir():
+                for folder, _, files in os.walk(path):
+                    for file in files:
+                        if not is_ignored(file):
+                            self._changed[Path(folder) / file] = (None, now)
+            else:
+                self._deleted.discard(path)
+                self._changed[path] = (None, now)
+
+    def settled(self) -> list[Path]:
+        """Changed files whose size and time have not moved for `settle` seconds."""
+        now, ready = time.monotonic(), []
+        for path, (seen, since) in list(self._changed.items()):
+            current = signature(path)
+            if current is None:  # gone again before it settled
+                del self._changed[path]
+            elif current != seen:
+                self._changed[path] = (current, now)
+            elif now - since >= self.settle:
+                ready.append(path)
+                del self._changed[path]
+        return ready
+
+    async def flush(self) -> None:
+        ready, deleted = self.settled(), sorted(self._deleted)
+        if not ready and not deleted:
+            return
+        self._deleted.clear()
+        try:
+            report = await asyncio.to_thread(self.apply, ready, deleted)
+        except Exception:
+            logger.exception("ingesting changes from the inbox failed; they are retried on restart")
+            return
+        await self.on_report(report)

@@ -1,0 +1,153 @@
+"""Crashes and concurrency: a killed ingestion is redone whole, readers never see half a swap."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+from llama_index.core.storage.docstore import SimpleDocumentStore
+
+from assistant.service import VendorIntel
+from assistant.settings import Settings
+from tests.builders import markdown, write
+from tests.conftest import wait_for
+
+VENDORS = ["Alibaba Cloud", "OpenAI", "Anthropic", "Google", "Baidu", "DeepSeek"]
+
+
+def build_corpus(inbox: Path, files: int) -> None:
+    for i in range(files):
+        vendor = VENDORS[i % len(VENDORS)]
+        body = "\n\n".join(
+            f"Note {i}.{p}: {vendor} changed its price list for model family {i} in week {p}."
+            for p in range(4)
+        )
+        write(inbox / f"notes/note-{i:03}.md", markdown(f"{vendor} note {i}", body))
+
+
+def index_contents(intel: VendorIntel) -> Counter[tuple[str, int, str]]:
+    """Every chunk as (document, chunk number, text), counted: duplicates show as counts > 1."""
+    points, _ = intel.store.client.scroll(intel.store.collection, limit=100_000, with_payload=True)
+    contents: Counter[tuple[str, int, str]] = Counter()
+    for point in points:
+        payload = point.payload or {}
+        node = TextNode.model_validate_json(str(payload["_node_content"]))
+        contents[(str(payload["doc_id"]), int(payload["chunk"]), node.text)] += 1
+    return contents
+
+
+def test_killed_ingestion_is_redone_and_the_index_equals_the_folder(
+    make_intel,
+    settings: Settings,
+    inbox: Path,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    build_corpus(inbox, 40)
+    env = {
+        **os.environ,
+        "VENDORINTEL_DATA_DIR": str(settings.data_dir),
+        "VENDORINTEL_INBOX": str(inbox),
+        "VENDORINTEL_INGEST_BATCH_FILES": "4",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "assistant.cli", "ingest"], env=env, stdout=subprocess.DEVNULL
+    )
+    try:
+        # Kill it once some batches are in: mid-way, between two commits or inside one.
+        wait_for(lambda: settings.docstore_path.exists() or process.poll() is not None, 240, 0.05)
+        time.sleep(0.7)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+    recorded = SimpleDocumentStore.from_persist_path(str(settings.docstore_path)).docs
+    assert 0 < len(recorded) < 40, "the kill should land mid-way; adjust the corpus size"
+
+    restarted = make_intel(settings)
+    report = restarted.ingest(progress=False)
+    assert report.ok
+    recovered = index_contents(restarted)
+    restarted.close()
+
+    clean_settings = Settings(
+        data_dir=tmp_path / "clean", inbox=inbox, watch_inbox=False, _env_file=None
+    )  # type: ignore[call-arg]
+    clean = make_intel(clean_settings)
+    clean.ingest(progress=False)
+    expected = index_contents(clean)
+
+    assert max(recovered.values()) == 1  # no chunk twice
+    assert recovered == expected  # same documents, same chunks, nothing lost or stale
+    assert {d for d, _, _ in recovered} == {f"notes/note-{i:03}.md" for i in range(40)}
+
+
+def test_chunks_left_without_a_record_are_swept_on_the_next_sync(
+    intel: VendorIntel, inbox: Path
+) -> None:
+    write(inbox / "kept.md", markdown("Kept", "A note about OpenAI pricing."))
+    intel.ingest(progress=False)
+    # What a kill between writing chunks and recording the document leaves behind.
+    orphan = TextNode(id_="3c1c7c1e-0000-4000-8000-000000000001", text="orphan text")
+    orphan.metadata = {"source": "gone.md", "chunk": 0}
+    orphan.embedding = [0.0] * 383 + [1.0]
+    orphan.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id="gone.md")
+    intel.store.add_chunks([orphan])
+    assert set(intel.store.document_stats()) == {"kept.md", "gone.md"}
+
+    intel.ingest(progress=False)
+
+    assert set(intel.store.document_stats()) == {"kept.md"}
+
+
+def test_questions_are_answered_during_a_long_ingestion(intel: VendorIntel, inbox: Path) -> None:
+    write(inbox / "small.md", markdown("Renewal", "The OpenAI renewal date is 2027-04-01."))
+    intel.ingest(progress=False)
+    build_corpus(inbox / "bulk", 60)
+    ingesting = threading.Thread(target=intel.ingest, kwargs={"progress": False})
+    ingesting.start()
+    time.sleep(1.0)
+
+    started = time.monotonic()
+    answer = intel.ask("When is the OpenAI renewal date?")
+    waited = time.monotonic() - started
+
+    still_ingesting = ingesting.is_alive()
+    ingesting.join(timeout=300)
+    assert "2027-04-01" in answer.answer
+    assert still_ingesting, "the ingestion ended before the question: make the corpus larger"
+    assert waited < 10
+
+
+def test_readers_never_see_half_of_a_replaced_document(intel: VendorIntel, inbox: Path) -> None:
+    path = inbox / "long.md"
+    long_body = "\n\n".join(
+        f"Paragraph {i}: Qwen pricing changed in month {i}. " * 5 for i in range(30)
+    )
+    write(path, markdown("Long", long_body))
+    intel.ingest(progress=False)
+    before = intel.store.document_stats()["long.md"][0]
+    write(path, markdown("Long", long_body.replace("Qwen", "Tongyi Qianwen") + "\n\nOne more."))
+    seen: set[int] = set()
+    done = threading.Event()
+
+    def watch_counts() -> None:
+        while not done.is_set():
+            stats = {d.source: d.chunks for d in intel.documents()}
+            seen.add(stats.get("long.md", -1))
+
+    reader = threading.Thread(target=watch_counts)
+    reader.start()
+    intel.ingest(progress=False)
+    done.set()
+    reader.join()
+    after = intel.store.document_stats()["long.md"][0]
+
+    assert after != before
+    assert seen <= {before, after}
