@@ -142,14 +142,14 @@ class VendorIntel:
         """A short answer where every sentence cites its source, or a plain 'no evidence'."""
         question = " ".join(question.split())
         if not question:
-            return Answer(answer=self._message("empty_question"), status="insufficient_evidence")
+            return Answer(answer=self.message("empty_question"), status="insufficient_evidence")
         canonical = self.catalog.canonical(vendor) if vendor else None
-        if not self.store.exists():
-            return Answer(answer=self._message("empty_index"), status="insufficient_evidence")
         query = QueryBundle(question, embedding=self.embed_model.get_query_embedding(question))
-        hits = retrieve(
-            self.store, self.embed_model, query, top_k or self.settings.top_k, canonical
-        )
+        with self._store_lock:  # held for the search only, not for embedding or answering
+            if not self.store.exists():
+                return Answer(answer=self.message("empty_index"), status="insufficient_evidence")
+            top_k = top_k or self.settings.top_k
+            hits = retrieve(self.store, self.embed_model, query, top_k, canonical)
         answerer = ExtractiveAnswerer(
             self.embed_model,
             self.settings.min_evidence_score,
@@ -158,14 +158,14 @@ class VendorIntel:
         )
 
         def no_evidence(missing: list[str]) -> str:
-            reply = self._message(
+            reply = self.message(
                 "insufficient_evidence_vendor" if canonical else "insufficient_evidence",
                 question=question,
                 vendor=canonical or "",
             )
             if missing:
                 terms = ", ".join(f'"{t}"' for t in missing)
-                reply += " " + self._message("missing_terms", terms=terms)
+                reply += " " + self.message("missing_terms", terms=terms)
             return reply
 
         assert query.embedding is not None
@@ -258,12 +258,9 @@ class VendorIntel:
             chunks=chunks,
         )
 
-    def _message(self, key: str, **values: Any) -> str:
-        return self.messages[key].format(inbox=self.settings.inbox_dir, **values)
-
     def message(self, key: str, **values: Any) -> str:
         """A reply template from prompts/answers.yaml, filled in."""
-        return self._message(key, **values)
+        return self.messages[key].format(inbox=self.settings.inbox_dir, **values)
 
     def close(self) -> None:
         for name in ("feedback", "embedding_cache"):

@@ -242,9 +242,7 @@ class Ingestor:
         existing = [path for path in changed if path.exists()]
         report = self.ingest(existing, progress=False) if existing else IngestReport()
         for path in deleted:
-            self._remove_vanished(path.resolve(), report)
-        with self.lock:
-            self.persist()
+            self._remove_vanished(path.resolve(), report)  # persists when it removes
         return report
 
     def _remove_vanished(self, folder: Path, report: IngestReport) -> None:

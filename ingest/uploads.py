@@ -72,14 +72,3 @@ def save_upload(
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
-
-
-def copy_into(
-    inbox: Path, filename: str, path: Path, max_bytes: int, folder: str | None = None
-) -> Path:
-    """save_upload for a file already on disk (the chat keeps uploads in a temporary folder)."""
-    with path.open("rb") as data:
-        return save_upload(inbox, filename, data, max_bytes, folder)
-
-
-__all__ = ["UploadError", "copy_into", "safe_filename", "safe_folder", "save_upload"]
