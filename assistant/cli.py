@@ -6,6 +6,7 @@ import asyncio
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -110,6 +111,48 @@ def documents(
         )
         for reason in d.reasons:
             typer.echo(f"    {reason}")
+
+
+@app.command()
+def facts(
+    kind: Annotated[str, typer.Argument(help="workflows or evals")],
+    vendor: Annotated[str | None, typer.Option(help="Only records involving this vendor.")] = None,
+    workflow: Annotated[
+        str | None, typer.Option(help="Only workflows whose name has this.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the records as JSON.")] = False,
+) -> None:
+    """Print the workflow registry or the eval results, each record with its file and locator."""
+    if kind not in ("workflows", "evals"):
+        raise fail(ValueError("say `facts workflows` or `facts evals`"))
+    with service() as intel:
+        if isinstance(intel, RemoteService):
+            raise fail(RuntimeError("stop `vendorintel serve` first, or use its chat and API"))
+        records = (intel.workflows if kind == "workflows" else intel.evals)(vendor, workflow)
+    rows = [asdict(r) for r in records]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    columns = FACT_COLUMNS[kind]
+    typer.echo(render_table([{c: row[c] for c in columns} for row in rows], columns))
+
+
+FACT_COLUMNS = {
+    "workflows": ["name", "criticality", "primary_vendor", "primary_model", "fallback_vendor",
+                  "fallback_model", "renewal", "source", "locator"],
+    "evals": ["date", "vendor", "model", "version", "workflow", "metric", "score",
+              "latency_p95_ms", "cost_per_1k_tokens", "source", "locator"],
+}  # fmt: skip
+
+
+def render_table(rows: list[dict[str, object]], columns: list[str]) -> str:
+    if not rows:
+        return "No records: add a registry (registry/*.yaml) or eval tables (evals/*.csv)."
+    cells = [[("" if row[c] is None else str(row[c])) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True))]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
+    return "\n".join(line.rstrip() for line in lines)
 
 
 @app.command()

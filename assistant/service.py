@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, ParamSpec, TypeVar
 import yaml
 from llama_index.core.schema import QueryBundle
 
-from assistant.answer import ExtractiveAnswerer
+from assistant.answer import ExtractiveAnswerer, with_support
 from assistant.conversation import standalone_question
 from assistant.embeddings import (
     MODEL_NAME,
@@ -21,10 +21,12 @@ from assistant.embeddings import (
     load_embedding_model,
 )
 from assistant.events import EventLog
+from assistant.fact_answers import FactAnswerer
 from assistant.feedback import FeedbackStore
 from assistant.models import Answer, DocumentInfo, FileOutcome, Health
 from assistant.retrieval import retrieve
 from assistant.store import ChunkStore, StoreUnavailableError
+from ingest.facts import EvalResult, Workflow
 from ingest.metadata import VendorCatalog
 from ingest.pipeline import Ingestor, is_within
 from ingest.uploads import UploadError, save_upload
@@ -108,7 +110,9 @@ class VendorIntel:
         def cached_model() -> BaseEmbedding:
             return CachingEmbedding(self.embed_model, self.embedding_cache)
 
-        return Ingestor(self.settings, self.store, cached_model, self.catalog, self._store_lock)
+        ingestor = Ingestor(self.settings, self.store, cached_model, self.catalog, self._store_lock)
+        _ = ingestor.facts  # the registry's vendor aliases, known from the last run
+        return ingestor
 
     @ingestion
     def ingest(self, paths: list[Path] | None = None, progress: bool | None = None) -> IngestReport:
@@ -169,7 +173,47 @@ class VendorIntel:
             return reply
 
         assert query.embedding is not None
-        return answerer.answer(question, query.embedding, hits, no_evidence)
+        found = answerer.answer(question, query.embedding, hits, no_evidence)
+        from_records = self.fact_answerer().answer(question, query.embedding)
+        return found if from_records is None else with_support(from_records, found)
+
+    def workflows(self, vendor: str | None = None, workflow: str | None = None) -> list[Workflow]:
+        """Registry records, optionally those involving a vendor or matching a workflow name."""
+        canonical = self.catalog.canonical(vendor) if vendor else None
+        return [
+            w
+            for w in self.ingestor.facts.workflows()
+            if (canonical is None or canonical in (w.primary_vendor, w.fallback_vendor))
+            and (workflow is None or workflow.lower() in w.name.lower())
+        ]
+
+    def evals(self, vendor: str | None = None, workflow: str | None = None) -> list[EvalResult]:
+        """Eval records, optionally for one vendor or workflow (a part of its name)."""
+        canonical = self.catalog.canonical(vendor) if vendor else None
+        return [
+            e
+            for e in self.ingestor.facts.evals()
+            if (canonical is None or e.vendor == canonical)
+            and (workflow is None or workflow.lower() in (e.workflow or "").lower())
+        ]
+
+    def fact_answerer(self) -> FactAnswerer:
+        """Answers from the registry and eval records as they are now."""
+        docstore = self.ingestor.docstore
+
+        def document(source: str) -> dict[str, str]:
+            doc = docstore.get_document(source, raise_error=False)
+            return {k: str(v) for k, v in doc.metadata.items()} if doc else {}
+
+        facts = self.ingestor.facts
+        return FactAnswerer(
+            facts.workflows(),
+            facts.evals(),
+            document,
+            self.catalog.detect,
+            self.embed_model.get_text_embedding_batch,
+            self.settings.regression_drop,
+        )
 
     def standalone_question(self, previous: str | None, question: str) -> str:
         """A follow-up ("and for Anthropic?") rewritten with the previous question."""
@@ -266,4 +310,6 @@ class VendorIntel:
         for name in ("feedback", "embedding_cache"):
             if name in self.__dict__:
                 getattr(self, name).close()
+        if "ingestor" in self.__dict__ and "facts" in self.ingestor.__dict__:
+            self.ingestor.facts.close()
         self.store.close()

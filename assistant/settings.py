@@ -44,6 +44,9 @@ class Settings(BaseSettings):
 
     top_k: int = Field(8, ge=1, le=100, description="Chunks retrieved per question.")
     answer_sentences: int = Field(3, ge=1, le=10, description="Most sentences in an answer.")
+    regression_drop: float = Field(
+        0.03, ge=0, description="An eval score falling more than this after an update is flagged."
+    )
     min_evidence_score: float = Field(
         0.40, description="Below this sentence score the answer is 'insufficient evidence'."
     )
@@ -66,3 +69,7 @@ class Settings(BaseSettings):
     @property
     def docstore_path(self) -> Path:
         return self.data_dir / "docstore.json"
+
+    @property
+    def facts_path(self) -> Path:
+        return self.data_dir / "facts.sqlite3"

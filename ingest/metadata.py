@@ -97,6 +97,9 @@ class VendorCatalog:
     """Canonical vendor names and aliases; detects which vendors a text mentions."""
 
     def __init__(self, aliases: dict[str, list[str]]) -> None:
+        self._build(aliases)
+
+    def _build(self, aliases: dict[str, list[str]]) -> None:
         self._canonical: dict[str, str] = {}
         for name, names in aliases.items():
             for alias in [name, *names]:
@@ -111,6 +114,18 @@ class VendorCatalog:
     def load(cls, path: Path = VENDOR_FILE) -> VendorCatalog:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         return cls({v["name"]: list(v.get("aliases") or []) for v in data.get("vendors", [])})
+
+    def extend(self, aliases: dict[str, list[str]]) -> None:
+        """Add vendors and aliases (from the registry); known names keep their vendor."""
+        merged: dict[str, list[str]] = {}
+        for alias, name in self._canonical.items():
+            merged.setdefault(name, []).append(alias)
+        for name, names in aliases.items():
+            vendor = self._canonical.get(name.lower(), name)
+            merged.setdefault(vendor, []).extend(
+                a for a in [name, *names] if a.lower() not in self._canonical
+            )
+        self._build(merged)
 
     def names_for(self, term: str) -> list[str]:
         """Every name that refers to the same vendor as term (just term when unknown)."""

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import os
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, suppress
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import yaml
 from llama_index.core import Document
 from llama_index.core.ingestion import IngestionPipeline
 from llama_index.core.storage.docstore import SimpleDocumentStore
@@ -19,6 +21,8 @@ from tqdm import tqdm
 
 from ingest.chunking import LocatedSplitter
 from ingest.documents import Candidate, build_document
+from ingest.fact_store import FactStore
+from ingest.facts import Facts, read_facts
 from ingest.loaders import LOADERS, LoadedFile, LoadError, load_file
 from ingest.metadata import VendorCatalog
 from ingest.report import FileIssue, IngestReport
@@ -31,6 +35,7 @@ if TYPE_CHECKING:
     from assistant.settings import Settings
     from assistant.store import ChunkStore
 
+FACT_SUFFIXES = (".yaml", ".yml", ".csv", ".jsonl")  # where registries and eval tables live
 IGNORED_PREFIXES = (".", "~$", "~")  # dotfiles, Office lock files, editor backups
 IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload", ".swp", ".swx", "~")  # files being written
 
@@ -116,9 +121,12 @@ class Ingestor:
                 self._remove_vanished(target.resolve(), report)
         if not paths:
             self._drop_orphans()
+        self._learn_vendors(pending)
         self._index(pending, report, progress)
         with self.lock:
             self.persist()
+        if report.changed or not self.settings.facts_path.exists():
+            self.rebuild_facts(report)
         return report
 
     def _candidates(self, target: Path, report: IngestReport) -> Iterator[Candidate]:
@@ -243,7 +251,44 @@ class Ingestor:
         report = self.ingest(existing, progress=False) if existing else IngestReport()
         for path in deleted:
             self._remove_vanished(path.resolve(), report)  # persists when it removes
+        if deleted and report.removed:
+            self.rebuild_facts(report)
         return report
+
+    @cached_property
+    def facts(self) -> FactStore:
+        store = FactStore(self.settings.facts_path)
+        self.catalog.extend(store.vendor_aliases())
+        return store
+
+    def _learn_vendors(self, pending: list[tuple[Candidate, LoadedFile, str]]) -> None:
+        """Registry aliases name vendors in the documents of the same run too."""
+        for candidate, _, _ in pending:
+            if candidate.path.suffix.lower() in (".yaml", ".yml"):
+                with suppress(OSError, ValueError, yaml.YAMLError):
+                    self.catalog.extend(
+                        read_facts(candidate.path, candidate.source, "").vendor_aliases
+                    )
+
+    def rebuild_facts(self, report: IngestReport) -> None:
+        """Re-read the registry and eval files into the fact store; their aliases name vendors."""
+        found: dict[str, Facts] = {}
+        for doc in self.indexed_documents():
+            meta = doc.metadata
+            path, source = Path(meta["path"]), meta["source"]
+            if path.suffix.lower() not in FACT_SUFFIXES:
+                continue
+            try:
+                facts = read_facts(path, source, meta["doc_type"])
+            except (OSError, ValueError, yaml.YAMLError, csv.Error) as exc:
+                report.warnings.append(FileIssue(source=source, reason=f"facts not read: {exc}"))
+                continue
+            report.warnings.extend(FileIssue(source=source, reason=p) for p in facts.problems)
+            if facts.workflows or facts.evals or facts.vendor_aliases:
+                found[source] = facts
+        self.facts.replace_all(found)
+        for facts in found.values():
+            self.catalog.extend(facts.vendor_aliases)
 
     def _remove_vanished(self, folder: Path, report: IngestReport) -> None:
         """Drop documents whose file at or under this path no longer exists."""

@@ -23,6 +23,12 @@ class IngestReport(BaseModel):
     skipped: list[FileIssue] = Field(default_factory=list)
     # Per source: "added", "updated" or "unchanged" (failed and skipped files are listed above).
     outcomes: dict[str, str] = Field(default_factory=dict, exclude=True)
+    # Notes that are not failures, such as eval columns that were not recognised.
+    warnings: list[FileIssue] = Field(default_factory=list, exclude=True)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
 
     def outcome(self, source: str) -> tuple[str, str | None]:
         """What happened to one file, and why when it failed or was skipped."""
@@ -61,4 +67,5 @@ class IngestReport(BaseModel):
         )
         details = [f"  failed  {i.source}: {i.reason}" for i in self.failed]
         details += [f"  skipped {i.source}: {i.reason}" for i in self.skipped]
+        details += [f"  note    {i.source}: {i.reason}" for i in self.warnings]
         return "\n".join([line, *details])

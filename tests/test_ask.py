@@ -17,17 +17,24 @@ def cited_numbers(answer: str) -> set[int]:
     return {int(n) for n in re.findall(r"\[(\d+)\]", answer)}
 
 
-def test_fallback_question_cites_the_contract_paragraph(sample_intel: VendorIntel) -> None:
+def test_fallback_question_is_answered_from_the_registry_then_the_contract(
+    sample_intel: VendorIntel,
+) -> None:
     result = sample_intel.ask(
         "What is our fallback for contract clause extraction if Claude is unavailable?"
     )
 
     assert result.status == "answered"
-    first = result.citations[0]
-    assert first.source == "contracts/anthropic-msa-notes.docx"
-    assert re.fullmatch(r"paragraphs? \d+(-\d+)?", first.locator)
-    assert "fails over to Alibaba Cloud's qwen-max" in first.quote
-    assert "qwen-max" in result.answer.split("[1]")[0]
+    assert result.answer.startswith(
+        "The fallback for contract clause extraction is qwen-max from Alibaba Cloud; "
+        "the primary is claude-sonnet-4 from Anthropic [1]."
+    )
+    registry = result.citations[0]
+    assert (registry.source, registry.locator) == ("registry/workflows.yaml", "lines 19-33")
+    assert "fallback:\n      vendor: Alibaba Cloud\n      model: qwen-max" in registry.quote
+    contract = [c for c in result.citations if c.source == "contracts/anthropic-msa-notes.docx"]
+    assert contract and re.fullmatch(r"paragraphs? \d+(-\d+)?", contract[0].locator)
+    assert "fails over to Alibaba Cloud's qwen-max" in contract[0].quote
 
 
 def test_every_sentence_carries_a_citation_that_exists(sample_intel: VendorIntel) -> None:
