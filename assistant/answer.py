@@ -219,4 +219,6 @@ def with_support(main: Answer, support: Answer, limit: int = 2) -> Answer:
         cited = {by_n[int(n)].source for n in re.findall(r"\[(\d+)\]", sentence)}
         if len(extra) < limit and not cited & used:  # the records already say what these files say
             extra.append(re.sub(r"\[(\d+)\]", renumber, sentence))
-    return Answer(answer=" ".join([main.answer, *extra]), status=main.status, citations=citations)
+    return main.model_copy(
+        update={"answer": " ".join([main.answer, *extra]), "citations": citations}
+    )

@@ -10,15 +10,19 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import chainlit as cl
+import plotly
+import plotly.graph_objects as go
 import yaml
 from chainlit.context import init_ws_context
+from chainlit.element import Element
 from chainlit.input_widget import InputWidget, Select
 from chainlit.session import WebsocketSession
+from plotly.subplots import make_subplots
 
 from assistant.api import running_service
 from assistant.chat_data import FeedbackOnlyDataLayer
 from assistant.embeddings import EmbeddingModelError
-from assistant.models import Answer, Citation, FileOutcome
+from assistant.models import Citation, EvalPoint, FactTable, FileOutcome
 from assistant.store import StoreUnavailableError
 
 logger = logging.getLogger(__name__)
@@ -118,17 +122,58 @@ async def answer(text: str) -> None:
         logger.exception("answering %r failed", question)
         await cl.Message(content=intel.message("internal_error")).send()
         return
-    reply = cl.Message(content="", elements=citation_elements(result.citations))
+    elements: list[Element] = list(citation_elements(result.citations))
+    if result.trend:
+        elements.append(
+            cl.Plotly(name="trend", figure=trend_figure(result.trend), display="inline")
+        )
+    reply = cl.Message(content="", elements=elements)
     if question != " ".join(text.split()):
         await reply.stream_token(f"*Searching for: {question}*\n\n")
     # The answer is streamed word by word as it is shown; citations open in the side panel.
     for piece in STREAM_PIECE.findall(result.answer):
         await reply.stream_token(piece)
+    if result.table:
+        await reply.stream_token("\n\n" + markdown_table(result.table))
     if vendor:
         await reply.stream_token(f"\n\n*Vendor filter: {vendor}*")
     await reply.send()
     # The thumbs rate the run that produced the reply (its parent step), not the message.
     intel.feedback.remember(reply.parent_id or reply.id, question, vendor, result)
+
+
+def markdown_table(table: FactTable) -> str:
+    header = "| " + " | ".join(table.columns) + " |"
+    rule = "|" + "---|" * len(table.columns)
+    rows = ["| " + " | ".join(cell or "-" for cell in row) + " |" for row in table.rows]
+    return "\n".join([header, rule, *rows])
+
+
+def trend_figure(points: list[EvalPoint]) -> go.Figure:
+    """Score and p95 latency by date, one line per model; hover shows the version."""
+    figure = make_subplots(
+        rows=2, cols=1, shared_xaxes=True, subplot_titles=("Score", "p95 latency (ms)")
+    )
+    palette = plotly.colors.qualitative.Plotly
+    for index, model in enumerate(dict.fromkeys(p.model for p in points)):
+        series = [p for p in points if p.model == model]
+        dates = [p.date for p in series]
+        versions = [f"version {p.version or '?'}" for p in series]
+        scores = [p.score for p in series]
+        latencies = [p.latency_p95_ms for p in series]
+        line = {
+            "x": dates,
+            "text": versions,
+            "mode": "lines+markers",
+            "legendgroup": model,
+            "line": {"color": palette[index % len(palette)]},
+        }
+        figure.add_trace(go.Scatter(y=scores, name=model, **line), row=1, col=1)
+        figure.add_trace(
+            go.Scatter(y=latencies, name=model, showlegend=False, **line), row=2, col=1
+        )
+    figure.update_layout(height=480, margin={"l": 40, "r": 20, "t": 40, "b": 30})
+    return figure
 
 
 def citation_elements(citations: list[Citation]) -> list[cl.Text]:
@@ -153,6 +198,3 @@ def describe_outcomes(outcomes: list[FileOutcome]) -> str:
     for o in outcomes:
         lines.append(f"- `{o.source}`: {o.status}" + (f" ({o.reason})" if o.reason else ""))
     return "\n".join(lines)
-
-
-__all__ = ["Answer"]

@@ -13,7 +13,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from assistant.models import Answer, Citation
+from assistant.models import Answer, Citation, EvalPoint, FactTable
 from ingest.facts import EvalResult, Workflow
 
 FALLBACK = re.compile(r"\b(fall ?-?backs?|fail ?-?over|back-?up model|plan b)\b", re.I)
@@ -170,7 +170,28 @@ class FactAnswerer:
             terms.append(f"with {w.deprecation_notice_days} days' deprecation notice")
         if terms:
             out.say(f"For {w.name}, " + ", ".join(terms), reg)
-        return self.finish(out)
+        answer = self.finish(out)
+        answer.table = self.fallback_table(w)
+        return answer
+
+    def fallback_table(self, w: Workflow) -> FactTable:
+        rows = []
+        for role, vendor, model in (
+            ("primary", w.primary_vendor, w.primary_model),
+            ("fallback", w.fallback_vendor, w.fallback_model),
+        ):
+            latest = self.latest_eval(w.name, model) if model else None
+            rows.append(
+                [role, vendor or "none", model or "none"]
+                + (
+                    [fmt(latest.score), fmt(latest.latency_p95_ms), fmt(latest.cost_per_1k_tokens),
+                     latest.date]
+                    if latest
+                    else ["", "", "", ""]
+                )
+            )  # fmt: skip
+        columns = ["role", "vendor", "model", "score", "p95 ms", "USD / 1K tokens", "eval date"]
+        return FactTable(columns=columns, rows=rows)
 
     def no_fallback(self) -> Answer:
         out = Cited()
@@ -270,13 +291,22 @@ class FactAnswerer:
                             f"Version {before.version or '?'} has eval records to roll back to",
                             self.cite_eval(out, before),
                         )
+        trend = [
+            EvalPoint(
+                model=e.model, workflow=e.workflow or "", metric=e.metric or "score", date=e.date,
+                version=e.version, score=e.score, latency_p95_ms=e.latency_p95_ms,
+            )
+            for e in sorted(rows, key=lambda e: e.date)
+        ]  # fmt: skip
         if once:
             listed = ", ".join(
                 f"{e.model} {fmt(e.score)} ({e.date}) [{self.cite_eval(out, e)}]" for e in once
             )
             label = "Also evaluated once" if out.sentences else "Evaluated once"
             out.sentences.append(f"{label}: {listed}.")
-        return self.finish(out)
+        answer = self.finish(out)
+        answer.trend = trend
+        return answer
 
     def not_recorded(self, question: str, closest: list[str]) -> Answer:
         names = ", ".join(f'"{n}"' for n in closest)

@@ -20,10 +20,32 @@ class Citation(BaseModel):
     score: float = Field(description="How well the quote matches the question (0-1).")
 
 
+class FactTable(BaseModel):
+    """A compact table of the records behind an answer (shown by the chat)."""
+
+    columns: list[str]
+    rows: list[list[str]]
+
+
+class EvalPoint(BaseModel):
+    """One eval result, for charting a model's score and latency over versions and dates."""
+
+    model: str
+    workflow: str
+    metric: str
+    date: str
+    version: str | None
+    score: float
+    latency_p95_ms: float | None
+
+
 class Answer(BaseModel):
     answer: str
     status: Literal["answered", "insufficient_evidence"]
     citations: list[Citation] = Field(default_factory=list)
+    # For the chat's table and chart; not part of the JSON answer.
+    table: FactTable | None = Field(None, exclude=True)
+    trend: list[EvalPoint] = Field(default_factory=list, exclude=True)
 
 
 class DocumentInfo(BaseModel):

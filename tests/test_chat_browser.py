@@ -140,3 +140,19 @@ def test_the_chat_announces_documents_indexed_from_the_inbox(page, served: Serve
         ),
     )
     page.get_by_text("Inbox: Indexed 1 new document: roadmaps/gemini-roadmap.md.").wait_for()
+
+
+def test_eval_trends_come_with_a_chart_and_fallbacks_with_a_table(page) -> None:  # type: ignore[no-untyped-def]
+    ask(page, "Did quality drop for support ticket summarization after the last qwen-max update?")
+    trend = page.locator(".ai-message").filter(has_text="Regression: qwen-max fell by 0.06").last
+    trend.wait_for()
+    chart = trend.locator(".js-plotly-plot")
+    chart.wait_for()
+    assert "qwen-max" in chart.inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "chat-trend.png"))
+
+    ask(page, "What is our fallback for code review assistant?")
+    table = page.locator(".ai-message").filter(has_text="claude-sonnet-4 from Anthropic").last
+    table.locator("table").wait_for()
+    assert "fallback" in table.locator("table").inner_text()
