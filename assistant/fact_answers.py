@@ -293,11 +293,17 @@ class FactAnswerer:
                         )
         trend = [
             EvalPoint(
-                model=e.model, workflow=e.workflow or "", metric=e.metric or "score", date=e.date,
-                version=e.version, score=e.score, latency_p95_ms=e.latency_p95_ms,
+                model=e.model,
+                vendor=e.vendor,
+                workflow=e.workflow or "",
+                metric=e.metric or "score",
+                date=e.date,
+                version=e.version,
+                score=e.score,
+                latency_p95_ms=e.latency_p95_ms,
             )
             for e in sorted(rows, key=lambda e: e.date)
-        ]  # fmt: skip
+        ]
         if once:
             listed = ", ".join(
                 f"{e.model} {fmt(e.score)} ({e.date}) [{self.cite_eval(out, e)}]" for e in once

@@ -31,6 +31,7 @@ class EvalPoint(BaseModel):
     """One eval result, for charting a model's score and latency over versions and dates."""
 
     model: str
+    vendor: str | None
     workflow: str
     metric: str
     date: str

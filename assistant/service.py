@@ -21,7 +21,7 @@ from assistant.embeddings import (
     load_embedding_model,
 )
 from assistant.events import EventLog
-from assistant.fact_answers import FactAnswerer
+from assistant.fact_answers import ROLLBACK, FactAnswerer
 from assistant.feedback import FeedbackStore
 from assistant.models import Answer, DocumentInfo, FileOutcome, Health
 from assistant.retrieval import retrieve
@@ -143,17 +143,40 @@ class VendorIntel:
             await self.events.publish(headline)
 
     def ask(self, question: str, vendor: str | None = None, top_k: int | None = None) -> Answer:
-        """A short answer where every sentence cites its source, or a plain 'no evidence'."""
+        """A short answer where every sentence cites its source, or a plain 'no evidence'.
+
+        Registry and eval questions are answered from the records first, then supported by
+        passages; a rollback question also gets the vendor's deprecation terms.
+        """
         question = " ".join(question.split())
         if not question:
             return Answer(answer=self.message("empty_question"), status="insufficient_evidence")
+        with self._store_lock:
+            empty = not self.store.exists()
+        if empty:
+            return Answer(answer=self.message("empty_index"), status="insufficient_evidence")
         canonical = self.catalog.canonical(vendor) if vendor else None
-        query = QueryBundle(question, embedding=self.embed_model.get_query_embedding(question))
+        embedding = self.embed_model.get_query_embedding(question)
+        found = self.extract(question, embedding, canonical, top_k or self.settings.top_k)
+        from_records = self.fact_answerer().answer(question, embedding)
+        if from_records is None:
+            return found
+        answer = with_support(from_records, found)
+        if ROLLBACK.search(question):
+            for model_vendor in dict.fromkeys(p.vendor for p in from_records.trend if p.vendor):
+                terms = self.message("deprecation_terms_query", vendor=model_vendor)
+                terms_embedding = self.embed_model.get_query_embedding(terms)
+                cited = self.extract(terms, terms_embedding, model_vendor, self.settings.top_k)
+                answer = with_support(answer, cited, limit=1)
+        return answer
+
+    def extract(
+        self, question: str, embedding: list[float], vendor: str | None, top_k: int
+    ) -> Answer:
+        """The extractive answer from retrieved passages (see assistant/answer.py)."""
+        query = QueryBundle(question, embedding=embedding)
         with self._store_lock:  # held for the search only, not for embedding or answering
-            if not self.store.exists():
-                return Answer(answer=self.message("empty_index"), status="insufficient_evidence")
-            top_k = top_k or self.settings.top_k
-            hits = retrieve(self.store, self.embed_model, query, top_k, canonical)
+            hits = retrieve(self.store, self.embed_model, query, top_k, vendor)
         answerer = ExtractiveAnswerer(
             self.embed_model,
             self.settings.min_evidence_score,
@@ -163,19 +186,16 @@ class VendorIntel:
 
         def no_evidence(missing: list[str]) -> str:
             reply = self.message(
-                "insufficient_evidence_vendor" if canonical else "insufficient_evidence",
+                "insufficient_evidence_vendor" if vendor else "insufficient_evidence",
                 question=question,
-                vendor=canonical or "",
+                vendor=vendor or "",
             )
             if missing:
                 terms = ", ".join(f'"{t}"' for t in missing)
                 reply += " " + self.message("missing_terms", terms=terms)
             return reply
 
-        assert query.embedding is not None
-        found = answerer.answer(question, query.embedding, hits, no_evidence)
-        from_records = self.fact_answerer().answer(question, query.embedding)
-        return found if from_records is None else with_support(from_records, found)
+        return answerer.answer(question, embedding, hits, no_evidence)
 
     def workflows(self, vendor: str | None = None, workflow: str | None = None) -> list[Workflow]:
         """Registry records, optionally those involving a vendor or matching a workflow name."""

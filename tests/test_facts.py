@@ -137,6 +137,28 @@ def test_fallback_for_every_workflow_is_named_and_cited(facts_inbox: VendorIntel
     assert "renews on 2027-03-31, with 90 days' deprecation notice" in answer.answer
 
 
+@pytest.mark.parametrize(
+    ("workflow", "fallback"),
+    [
+        ("contract clause extraction", "qwen-max from Alibaba Cloud"),
+        ("support ticket summarization", "qwen-plus from Alibaba Cloud"),
+        ("vendor news digest", None),
+        ("enterprise search answers", None),
+    ],
+)
+def test_every_workflow_gets_its_own_fallback(
+    facts_inbox: VendorIntel, workflow: str, fallback: str | None
+) -> None:
+    answer = facts_inbox.ask(f"What is our fallback for {workflow}?")
+    if fallback:
+        assert answer.answer.startswith(f"The fallback for {workflow} is {fallback};")
+    else:
+        assert answer.answer.startswith(f"No fallback model is recorded for {workflow}")
+    registry = answer.citations[0]
+    assert registry.source == "registry/workflows.yaml"
+    assert f"name: {workflow}" in registry.quote
+
+
 def test_a_loose_workflow_name_is_matched(facts_inbox: VendorIntel) -> None:
     answer = facts_inbox.ask("What is our fallback for the contracts workflow?")
     assert "The fallback for contract clause extraction is qwen-max" in answer.answer
@@ -185,11 +207,14 @@ def test_a_regression_after_an_update_is_flagged(facts_inbox: VendorIntel) -> No
     assert {"row 3", "row 4"} <= cited_rows
 
 
-def test_rollback_names_the_previous_version(facts_inbox: VendorIntel) -> None:
+def test_rollback_names_the_previous_version_and_the_vendor_terms(facts_inbox: VendorIntel) -> None:
     answer = facts_inbox.ask(
         "Can we roll back support ticket summarization after the quality drop?"
     )
     assert "Version 2026-07 has eval records to roll back to" in answer.answer
+    terms = [c for c in answer.citations if c.source == "contracts/qwen.md"]
+    assert terms and "keeps each pinned qwen-max snapshot for 12 months" in terms[0].quote
+    assert f"snapshot for 12 months [{terms[0].n}]." in answer.answer
 
 
 def test_an_unknown_workflow_is_not_recorded_and_nothing_is_invented(
