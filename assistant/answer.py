@@ -75,15 +75,19 @@ def key_terms(question: str) -> list[str]:
 def missing_terms(
     question: str, hits: list[NodeWithScore], names_for: Callable[[str], list[str]]
 ) -> list[str]:
-    """Key terms of the question that no retrieved passage mentions under any of their names."""
+    """Key terms of the question that no retrieved passage mentions under any of their names.
+
+    Hyphens count as spaces: "open-weights" is mentioned by "open weights".
+    """
     haystack = " ".join(
         f"{hit.node.metadata.get('title', '')} {hit.node.get_content()}" for hit in hits
-    ).lower()
+    )
+    haystack = haystack.lower().replace("-", " ")
     return [
         term
         for term in key_terms(question)
         if not any(
-            re.search(rf"(?<![\w]){re.escape(n.lower())}(?![\w])", haystack)
+            re.search(rf"(?<![\w]){re.escape(n.lower().replace('-', ' '))}(?![\w])", haystack)
             for n in names_for(term)
         )
     ]

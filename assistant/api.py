@@ -9,11 +9,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
+from assistant.briefing_render import render
+from assistant.checkpoints import run_briefing
 from assistant.embeddings import EmbeddingModelError
 from assistant.models import Answer, DocumentInfo, FileOutcome, Health
 from assistant.service import VendorIntel
@@ -109,6 +111,22 @@ def api_router() -> APIRouter:
     @router.post("/ingest", response_model=IngestReport, summary="Sync the index with the inbox")
     async def ingest(request: Request) -> IngestReport:
         return await run_in_threadpool(service(request).ingest, None, False)
+
+    @router.get(
+        "/checkpoints",
+        summary="The 90-day checkpoint briefing",
+        description="Runs the executive checklist for the vendors asked for (default: all in the "
+        "registry); format json (the briefing object), md or html.",
+        response_class=PlainTextResponse,
+    )
+    async def checkpoints(
+        request: Request,
+        vendor: Annotated[list[str] | None, Query()] = None,
+        format: Annotated[str, Query(pattern="^(json|md|html)$")] = "json",
+    ) -> Response:
+        briefing = await run_in_threadpool(run_briefing, service(request), vendor or None)
+        media = {"json": "application/json", "md": "text/markdown", "html": "text/html"}[format]
+        return Response(render(briefing, format), media_type=f"{media}; charset=utf-8")
 
     @router.get("/healthz", response_model=Health, summary="Store, model and index status")
     async def healthz(request: Request) -> JSONResponse:

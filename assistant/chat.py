@@ -20,7 +20,9 @@ from chainlit.session import WebsocketSession
 from plotly.subplots import make_subplots
 
 from assistant.api import running_service
+from assistant.briefing_render import render_markdown
 from assistant.chat_data import FeedbackOnlyDataLayer
+from assistant.checkpoints import run_briefing
 from assistant.embeddings import EmbeddingModelError
 from assistant.models import Citation, EvalPoint, FactTable, FileOutcome
 from assistant.store import StoreUnavailableError
@@ -91,6 +93,9 @@ async def on_message(message: cl.Message) -> None:
     if files:
         await ingest_dropped(files)
     text = message.content.strip()
+    if text.startswith("/checkpoints"):
+        await briefing(text.removeprefix("/checkpoints").strip())
+        return
     # With files, only a question is answered; a remark such as "new contract" is not.
     if text and (not files or text.endswith("?")):
         await answer(text)
@@ -106,6 +111,14 @@ async def ingest_dropped(files: Sequence[cl.File]) -> None:
             await cl.Message(content=f"The files could not be indexed: {exc}").send()
             return
     await cl.Message(content=describe_outcomes(outcomes)).send()
+
+
+async def briefing(vendor: str) -> None:
+    """The 90-day checkpoint briefing, for one vendor or all of them."""
+    intel = running_service()
+    vendors = [vendor] if vendor else None
+    result = await cl.make_async(run_briefing)(intel, vendors)
+    await cl.Message(content=render_markdown(result)).send()
 
 
 async def answer(text: str) -> None:

@@ -12,6 +12,8 @@ from typing import Annotated
 
 import typer
 
+from assistant.briefing_render import render
+from assistant.checkpoints import run_briefing
 from assistant.embeddings import EmbeddingModelError
 from assistant.models import Answer
 from assistant.remote import RemoteService, register_server, running_server, unregister_server
@@ -153,6 +155,29 @@ def render_table(rows: list[dict[str, object]], columns: list[str]) -> str:
     lines = ["  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True))]
     lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
     return "\n".join(line.rstrip() for line in lines)
+
+
+@app.command()
+def checkpoints(
+    vendor: Annotated[
+        list[str] | None, typer.Option(help="A vendor to brief on (repeat; default: all).")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="md, html or json.")] = "md",
+    out: Annotated[Path | None, typer.Option(help="Write the briefing to this file.")] = None,
+) -> None:
+    """Run the 90-day checkpoint list per vendor: evidence, gaps, figures, what changed."""
+    if fmt not in ("md", "html", "json"):
+        raise fail(ValueError("--format is md, html or json"))
+    with service() as intel:
+        if isinstance(intel, RemoteService):
+            text = intel.checkpoints(vendor or [], fmt)
+        else:
+            text = render(run_briefing(intel, vendor or None), fmt)
+    if out is None:
+        typer.echo(text)
+    else:
+        out.write_text(text, "utf-8")
+        typer.echo(f"Briefing written to {out}")
 
 
 @app.command()

@@ -64,6 +64,16 @@ class RemoteService:
             )
         return IngestReport.model_validate(self._call("POST", "/api/ingest"))
 
+    def checkpoints(self, vendors: list[str], fmt: str) -> str:
+        params: dict[str, str | list[str]] = {"vendor": vendors, "format": fmt}
+        try:
+            response = self.client.get("/api/checkpoints", params=params)
+        except httpx.HTTPError as exc:
+            raise RuntimeError(f"The server at {self.url} did not answer ({exc}).") from exc
+        if response.status_code >= 400:
+            raise RuntimeError(f"The server at {self.url} refused: {response.text}")
+        return response.text
+
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
             response = self.client.request(method, path, **kwargs)

@@ -14,13 +14,14 @@ if TYPE_CHECKING:
     from assistant.store import ChunkStore
 
 
-def vendor_filter(vendor: str | None) -> MetadataFilters | None:
-    """Chunks whose `vendors` list contains the vendor (a canonical name)."""
-    if not vendor:
-        return None
-    return MetadataFilters(
-        filters=[MetadataFilter(key="vendors", value=vendor, operator=FilterOperator.EQ)]
-    )
+def chunk_filter(vendor: str | None, doc_type: str | None = None) -> MetadataFilters | None:
+    """Chunks whose `vendors` list contains the vendor (a canonical name), of one doc type."""
+    filters: list[MetadataFilter | MetadataFilters] = [
+        MetadataFilter(key=key, value=value, operator=FilterOperator.EQ)
+        for key, value in (("vendors", vendor), ("doc_type", doc_type))
+        if value
+    ]
+    return MetadataFilters(filters=filters) if filters else None
 
 
 def retrieve(
@@ -29,10 +30,11 @@ def retrieve(
     query: QueryBundle,
     top_k: int,
     vendor: str | None = None,
+    doc_type: str | None = None,
 ) -> list[NodeWithScore]:
     """Top chunks by similarity; an empty list when nothing is indexed yet."""
     if not store.exists():
         return []
     index = VectorStoreIndex.from_vector_store(store.vector_store, embed_model=embed_model)
-    retriever = index.as_retriever(similarity_top_k=top_k, filters=vendor_filter(vendor))
+    retriever = index.as_retriever(similarity_top_k=top_k, filters=chunk_filter(vendor, doc_type))
     return retriever.retrieve(query)

@@ -171,12 +171,17 @@ class VendorIntel:
         return answer
 
     def extract(
-        self, question: str, embedding: list[float], vendor: str | None, top_k: int
+        self,
+        question: str,
+        embedding: list[float],
+        vendor: str | None,
+        top_k: int,
+        doc_type: str | None = None,
     ) -> Answer:
         """The extractive answer from retrieved passages (see assistant/answer.py)."""
         query = QueryBundle(question, embedding=embedding)
         with self._store_lock:  # held for the search only, not for embedding or answering
-            hits = retrieve(self.store, self.embed_model, query, top_k, vendor)
+            hits = retrieve(self.store, self.embed_model, query, top_k, vendor, doc_type)
         answerer = ExtractiveAnswerer(
             self.embed_model,
             self.settings.min_evidence_score,

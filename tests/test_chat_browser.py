@@ -156,3 +156,12 @@ def test_eval_trends_come_with_a_chart_and_fallbacks_with_a_table(page) -> None:
     table = page.locator(".ai-message").filter(has_text="claude-sonnet-4 from Anthropic").last
     table.locator("table").wait_for()
     assert "fallback" in table.locator("table").inner_text()
+
+
+def test_the_checkpoint_briefing_runs_from_its_starter(page) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_text("90-day checkpoint briefing").click()
+    briefing = page.locator(".ai-message").filter(has_text="90-day vendor checkpoint briefing").last
+    briefing.wait_for(timeout=120_000)
+    summary = briefing.locator("table").first
+    assert "Alibaba Cloud" in summary.inner_text() and "checkpoint 4" in summary.inner_text()
+    assert "no fallback" in briefing.inner_text()

@@ -1,0 +1,277 @@
+"""The 90-day checkpoint briefing: the executive checklist for each vendor, with evidence,
+gaps, the latest figures, and what changed since the previous run."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import yaml
+from pydantic import BaseModel, Field
+
+from assistant.fact_answers import Cited, fmt
+from assistant.models import Answer, Citation
+
+if TYPE_CHECKING:
+    from assistant.service import VendorIntel
+    from ingest.facts import EvalResult
+
+Status = Literal["evidence", "partial", "gap"]
+
+
+class CheckpointResult(BaseModel):
+    id: int
+    question: str
+    status: Status
+    answer: str
+    citations: list[Citation]
+    newest_source_date: str | None
+    stale: bool
+
+
+class Metric(BaseModel):
+    """The latest eval of one model on one workflow."""
+
+    name: str
+    figures: str
+    date: str
+    citation: Citation
+
+
+class VendorBriefing(BaseModel):
+    vendor: str
+    checkpoints: list[CheckpointResult]
+    metrics: list[Metric]
+
+
+class Briefing(BaseModel):
+    generated_at: str
+    vendors: list[VendorBriefing]
+    changes: list[str] = Field(default_factory=list)
+
+
+def load_checklist(prompts_dir: Path) -> list[dict[str, Any]]:
+    data = yaml.safe_load((prompts_dir / "checkpoints.yaml").read_text("utf-8")) or {}
+    return list(data.get("checkpoints", []))
+
+
+class CheckpointRunner:
+    """Answers each checkpoint for each vendor from the records and from retrieval."""
+
+    def __init__(self, intel: VendorIntel, today: date | None = None) -> None:
+        self.intel = intel
+        self.facts = intel.fact_answerer()
+        self.checklist = load_checklist(intel.settings.prompts_dir)
+        self.today = today or datetime.now(UTC).date()
+        self.stale_before = self.today - timedelta(days=intel.settings.stale_after_days)
+
+    def vendors(self) -> list[str]:
+        """Registry vendors, else the vendors the documents mention."""
+        named = self.intel.ingestor.facts.vendor_aliases()
+        if named:
+            return list(named)
+        return sorted({v for d in self.intel.documents() for v in d.vendors})
+
+    def run(self, vendors: list[str] | None = None) -> Briefing:
+        asked = [self.intel.catalog.canonical(v) for v in vendors] if vendors else self.vendors()
+        briefings = [
+            VendorBriefing(
+                vendor=vendor,
+                checkpoints=[self.checkpoint(item, vendor) for item in self.checklist],
+                metrics=self.metrics(vendor),
+            )
+            for vendor in asked
+        ]
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        return Briefing(generated_at=now, vendors=briefings)
+
+    def checkpoint(self, item: dict[str, Any], vendor: str) -> CheckpointResult:
+        kind = item["kind"]
+        missing = str(item["missing"]).format(vendor=vendor)
+        if kind == "fallback":
+            status, answer = self.fallbacks(vendor, missing)
+        elif kind == "evals":
+            status, answer = self.eval_logging(vendor, missing)
+        else:
+            status, answer = self.from_documents(item, vendor, missing)
+        dates = [c.published for c in answer.citations if c.published]
+        newest = max(dates) if dates else None
+        return CheckpointResult(
+            id=int(item["id"]),
+            question=str(item["question"]).format(vendor=vendor),
+            status=status,
+            answer=answer.answer,
+            citations=answer.citations,
+            newest_source_date=newest,
+            stale=newest is not None and newest < self.stale_before.isoformat(),
+        )
+
+    def from_documents(
+        self, item: dict[str, Any], vendor: str, missing: str
+    ) -> tuple[Status, Answer]:
+        """Roadmap and open-source checkpoints: what the vendor's documents say."""
+        question = str(item["search"]).format(vendor=vendor)
+        embedding = self.intel.embed_model.get_query_embedding(question)
+        top_k = self.intel.settings.top_k
+        if item["kind"] == "roadmap":
+            roadmap = self.intel.extract(question, embedding, vendor, top_k, doc_type="roadmap")
+            if roadmap.status == "answered":
+                return "evidence", roadmap
+        found = self.intel.extract(question, embedding, vendor, top_k)
+        if found.status != "answered":
+            return "gap", gap(missing)
+        if item["kind"] == "roadmap":  # plans mentioned in passing are not a roadmap
+            return "partial", found.model_copy(
+                update={"answer": f"{found.answer} There is {missing}."}
+            )
+        return "evidence", found
+
+    def fallbacks(self, vendor: str, missing: str) -> tuple[Status, Answer]:
+        """Checkpoint 2 from the registry: each workflow that runs on this vendor."""
+        workflows = self.facts.workflows
+        if not workflows:
+            return "gap", gap(missing)
+        out = Cited()
+        on_vendor = [w for w in workflows if w.primary_vendor == vendor]
+        if not on_vendor:
+            marks = [out.cite(w.source, w.locator, w.quote) for w in workflows]
+            out.say(f"No workflow in the registry runs on {vendor} as its primary", *marks)
+            return "evidence", self.facts.finish(out)
+        status: Status = "evidence"
+        for w in on_vendor:
+            mark = out.cite(w.source, w.locator, w.quote)
+            if not w.fallback_model:
+                out.say(
+                    f"{w.name} ({w.criticality}) runs on {w.primary_model} with no fallback", mark
+                )
+                status = "gap" if w.criticality == "critical" else worst(status, "partial")
+            elif w.fallback_vendor == vendor:
+                out.say(
+                    f"{w.name} ({w.criticality}) falls back to {w.fallback_model}, also from "
+                    f"{vendor}: a lock-in risk",
+                    mark,
+                )
+                status = worst(status, "partial")
+            else:
+                out.say(
+                    f"{w.name} ({w.criticality}) falls back to {w.fallback_model} from "
+                    f"{w.fallback_vendor}",
+                    mark,
+                )
+        return status, self.facts.finish(out)
+
+    def eval_logging(self, vendor: str, missing: str) -> tuple[Status, Answer]:
+        """Checkpoint 3 from the eval records: results across versions, rollback targets."""
+        evals = [e for e in self.facts.evals if e.vendor == vendor]
+        if not evals:
+            return "gap", gap(missing)
+        out = Cited()
+        compared = False
+        for (model, task, _), series in self.facts.series(evals).items():
+            versions = list(dict.fromkeys(e.version or "?" for e in series))
+            marks = [out.cite(e.source, e.locator, e.quote) for e in (series[0], series[-1])]
+            if len(versions) > 1:
+                compared = True
+                out.say(
+                    f"{model} on {task} has eval results for versions {', '.join(versions)}, "
+                    f"so updates can be compared and version {versions[-2]} is a tested "
+                    f"rollback target",
+                    *marks,
+                )
+            else:
+                out.say(
+                    f"{model} on {task} has eval results for one version only "
+                    f"({versions[0]}, {series[-1].date})",
+                    *marks,
+                )
+        return ("evidence" if compared else "partial"), self.facts.finish(out)
+
+    def metrics(self, vendor: str) -> list[Metric]:
+        latest: dict[tuple[str, str], EvalResult] = {}
+        for e in self.facts.evals:
+            if e.vendor == vendor:
+                latest[(e.model, e.workflow or "?")] = e  # evals are sorted by date
+        out = []
+        for (model, task), e in sorted(latest.items()):
+            figures = f"{e.metric or 'score'} {fmt(e.score)}"
+            if e.latency_p95_ms is not None:
+                figures += f", p95 {fmt(e.latency_p95_ms)} ms"
+            if e.cost_per_1k_tokens is not None:
+                figures += f", USD {fmt(e.cost_per_1k_tokens)} per 1K tokens"
+            cited = Cited()
+            cited.cite(e.source, e.locator, e.quote)
+            citation = self.facts.citations(cited)[0]
+            out.append(
+                Metric(name=f"{model} on {task}", figures=figures, date=e.date, citation=citation)
+            )
+        return out
+
+
+def gap(missing: str) -> Answer:
+    return Answer(answer=f"No evidence: {missing}.", status="insufficient_evidence")
+
+
+def worst(a: Status, b: Status) -> Status:
+    order = {"evidence": 0, "partial": 1, "gap": 2}
+    return a if order[a] >= order[b] else b
+
+
+# -- history ------------------------------------------------------------------------------
+
+
+def previous_briefing(folder: Path) -> Briefing | None:
+    runs = sorted(folder.glob("*.json"))
+    return Briefing.model_validate_json(runs[-1].read_text("utf-8")) if runs else None
+
+
+def save_briefing(folder: Path, briefing: Briefing) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = briefing.generated_at.replace(":", "").replace("+0000", "Z")
+    path = folder / f"{stamp}.json"
+    path.write_text(briefing.model_dump_json(indent=1), "utf-8")
+    return path
+
+
+def changes_since(before: Briefing | None, now: Briefing) -> list[str]:
+    """Status changes, new sources and changed figures, per vendor and checkpoint."""
+    if before is None:
+        return ["First briefing: nothing to compare with."]
+    old = {v.vendor: v for v in before.vendors}
+    changes: list[str] = []
+    for vendor in now.vendors:
+        previous = old.get(vendor.vendor)
+        if previous is None:
+            changes.append(f"{vendor.vendor}: new in the briefing.")
+            continue
+        earlier = {c.id: c for c in previous.checkpoints}
+        for checkpoint in vendor.checkpoints:
+            was = earlier.get(checkpoint.id)
+            if was is None:
+                continue
+            where = f"{vendor.vendor}, checkpoint {checkpoint.id}"
+            if was.status != checkpoint.status:
+                changes.append(f"{where}: {was.status} -> {checkpoint.status}.")
+            added = {c.source for c in checkpoint.citations} - {c.source for c in was.citations}
+            if added:
+                changes.append(f"{where}: new source(s) {', '.join(sorted(added))}.")
+        figures = {m.name: m.figures for m in previous.metrics}
+        for metric in vendor.metrics:
+            if metric.name in figures and figures[metric.name] != metric.figures:
+                changes.append(
+                    f"{vendor.vendor}, {metric.name}: {figures[metric.name]} -> {metric.figures}."
+                )
+            elif metric.name not in figures:
+                changes.append(f"{vendor.vendor}, {metric.name}: new figures {metric.figures}.")
+    return changes or ["No change since the previous briefing."]
+
+
+def run_briefing(
+    intel: VendorIntel, vendors: list[str] | None = None, today: date | None = None
+) -> Briefing:
+    """Run the checklist, compare with the previous run, and save this one."""
+    folder = intel.settings.data_dir / "briefings"
+    briefing = CheckpointRunner(intel, today).run(vendors)
+    briefing.changes = changes_since(previous_briefing(folder), briefing)
+    save_briefing(folder, briefing)
+    return briefing
