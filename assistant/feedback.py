@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
 from assistant.models import Answer
+from ingest.sqlite import open_sqlite
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
@@ -33,11 +32,7 @@ class FeedbackStore:
     """answers: what was asked and answered; feedback: the rating; rated_answers joins them."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False)
-        self._lock = threading.Lock()
-        with self._lock, self._db:
-            self._db.executescript(SCHEMA)
+        self._db, self._lock = open_sqlite(path, SCHEMA)
 
     def remember(self, message_id: str, question: str, vendor: str | None, answer: Answer) -> None:
         citations = json.dumps([c.model_dump() for c in answer.citations])

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
 from ingest.facts import EvalResult, Facts, Workflow
+from ingest.sqlite import open_sqlite
 
 
 def _columns(kind: type[Any]) -> list[str]:
@@ -20,15 +19,12 @@ class FactStore:
     """Tables `workflows`, `evals` and `vendor_aliases`; each row names its file and locator."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False)
-        self._lock = threading.Lock()
-        with self._lock, self._db:
-            for table, kind in (("workflows", Workflow), ("evals", EvalResult)):
-                self._db.execute(
-                    f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(_columns(kind))})"
-                )
-            self._db.execute("CREATE TABLE IF NOT EXISTS vendor_aliases (vendor, aliases, source)")
+        tables = [
+            f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(_columns(kind))});"
+            for table, kind in (("workflows", Workflow), ("evals", EvalResult))
+        ]
+        tables.append("CREATE TABLE IF NOT EXISTS vendor_aliases (vendor, aliases, source);")
+        self._db, self._lock = open_sqlite(path, "\n".join(tables))
 
     def replace_all(self, facts: dict[str, Facts]) -> None:
         """Swap in the facts of every registry and eval file, in one transaction."""
