@@ -130,12 +130,14 @@ class VendorIntel:
         Files added, changed or deleted while nothing was watching, and files whose ingestion
         was cut short by a crash, are handled by the reconcile.
         """
-        report = await asyncio.to_thread(self.ingest, None, False)
-        await self.announce(report)
+
+        async def reconcile() -> None:
+            await self.announce(await asyncio.to_thread(self.ingest, None, False))
+
         watcher = InboxWatcher(
             self.settings.inbox_dir, self.apply_changes, self.announce, self.settings.settle_seconds
         )
-        await watcher.run(stop)
+        await watcher.run(stop, on_start=reconcile)
 
     async def announce(self, report: IngestReport) -> None:
         headline = report.headline()

@@ -50,9 +50,16 @@ class InboxWatcher:
         self._changed: dict[Path, tuple[Signature | None, float]] = {}
         self._deleted: set[Path] = set()
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Watch until `stop` is set; a failing batch is logged and the watch goes on."""
+    async def run(
+        self, stop: asyncio.Event, on_start: Callable[[], Awaitable[None]] | None = None
+    ) -> None:
+        """Watch until `stop` is set; a failing batch is logged and the watch goes on.
+
+        `on_start` (the reconcile) runs once the watch is live, so a file dropped while it
+        runs is still seen.
+        """
         self.inbox.mkdir(parents=True, exist_ok=True)
+        pending_start = on_start
         async for changes in awatch(
             self.inbox,
             watch_filter=InboxFilter(),
@@ -61,6 +68,9 @@ class InboxWatcher:
             rust_timeout=250,
             yield_on_timeout=True,  # wake up regularly to see which files have settled
         ):
+            if pending_start is not None:
+                await pending_start()
+                pending_start = None
             self.note(changes)
             await self.flush()
 

@@ -14,6 +14,7 @@ import pytest
 from assistant.service import VendorIntel
 from tests.builders import markdown, write
 from tests.conftest import EmbedCounter, Served, wait_for
+from tests.test_recovery import build_corpus
 
 SETTLE = 0.6  # seconds a file must stay unchanged before it is ingested (fast for tests)
 
@@ -181,3 +182,16 @@ def test_serve_answers_from_a_copied_file_within_10_seconds_and_forgets_it_when_
 
     path.unlink()
     wait_for(lambda: "news/le-chat.md" not in cited(), 10)
+
+
+def test_a_file_dropped_during_the_reconcile_is_not_missed(intel: VendorIntel, inbox: Path) -> None:
+    build_corpus(inbox / "bulk", 40)  # a reconcile that takes a few seconds
+    intel.settings.settle_seconds = SETTLE
+    watcher = Watching(intel)
+    watcher.thread.start()
+    try:
+        wait_for(lambda: intel.settings.docstore_path.exists(), 60, 0.05)  # reconcile under way
+        write(inbox / "late.md", note("Late", "The Amazon Bedrock pilot starts in January 2027."))
+        wait_for(lambda: "late.md" in watcher.sources(), 60)
+    finally:
+        watcher.close()
