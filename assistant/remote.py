@@ -66,22 +66,19 @@ class RemoteService:
 
     def checkpoints(self, vendors: list[str], fmt: str) -> str:
         params: dict[str, str | list[str]] = {"vendor": vendors, "format": fmt}
-        try:
-            response = self.client.get("/api/checkpoints", params=params)
-        except httpx.HTTPError as exc:
-            raise RuntimeError(f"The server at {self.url} did not answer ({exc}).") from exc
-        if response.status_code >= 400:
-            raise RuntimeError(f"The server at {self.url} refused: {response.text}")
-        return response.text
+        return self._request("GET", "/api/checkpoints", params=params).text
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self._request(method, path, **kwargs).json()
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
             response = self.client.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
             raise RuntimeError(f"The server at {self.url} did not answer ({exc}).") from exc
         if response.status_code >= 400:
             raise RuntimeError(f"The server at {self.url} refused: {response.text}")
-        return response.json()
+        return response
 
     def close(self) -> None:
         self.client.close()
