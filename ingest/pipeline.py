@@ -85,6 +85,7 @@ class Ingestor:
         )
         self.problems = ProblemLog(settings.data_dir / "problems.json")
         self._embed_model = embed_model
+        self._facts_read = False  # the fact store is re-read from the files once per process
 
     @cached_property
     def pipeline(self) -> IngestionPipeline:
@@ -125,7 +126,8 @@ class Ingestor:
         self._index(pending, report, progress)
         with self.lock:
             self.persist()
-        if report.changed or not self.settings.facts_path.exists():
+        # The store file exists as soon as it is opened, so it cannot tell whether it was filled.
+        if report.changed or not self._facts_read:
             self.rebuild_facts(report)
         return report
 
@@ -287,6 +289,7 @@ class Ingestor:
             if facts.workflows or facts.evals or facts.vendor_aliases:
                 found[source] = facts
         self.facts.replace_all(found)
+        self._facts_read = True
         for facts in found.values():
             self.catalog.extend(facts.vendor_aliases)
 

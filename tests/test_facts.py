@@ -245,3 +245,21 @@ def test_facts_cli_lists_records(facts_inbox: VendorIntel) -> None:
         ("claude-sonnet-4", "row 5"),
         ("qwen-max", "row 6"),
     ]
+
+
+def test_facts_are_read_for_an_index_built_before_they_existed(
+    make_intel,
+    settings,
+    inbox: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    write(inbox / "registry" / "workflows.yaml", REGISTRY)
+    first = make_intel(settings)
+    first.ingest(progress=False)
+    first.close()
+    settings.facts_path.unlink()  # as left by a version that kept no facts
+
+    reopened = make_intel(settings)
+    report = reopened.ingest(progress=False)
+
+    assert report.unchanged == 1 and not report.changed
+    assert [w.name for w in reopened.workflows()][:1] == ["contract clause extraction"]
