@@ -18,7 +18,7 @@ COPY assistant ./assistant
 COPY ingest ./ingest
 COPY prompts ./prompts
 # Editable, so the chat module and prompts are read from /app as in a checkout.
-RUN pip install -c constraints.txt -e .
+RUN pip install -c constraints.txt -e '.[llm]'
 
 VOLUME ["/data", "/inbox"]
 EXPOSE 8000

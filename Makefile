@@ -20,7 +20,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	# The constraints file pins the CPU build of torch, so no multi-GB CUDA build is pulled.
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[llm,dev]'
 	touch $@
 
 # The demo inbox starts as a copy of samples/inbox, so files dropped in the chat never land

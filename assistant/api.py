@@ -5,19 +5,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, Field
 
 from assistant.briefing_render import render
 from assistant.checkpoints import run_briefing
 from assistant.embeddings import EmbeddingModelError
-from assistant.models import Answer, DocumentInfo, FileOutcome, Health
+from assistant.models import Answer, DocumentInfo, FileOutcome, Health, Restart, Token
 from assistant.service import VendorIntel
 from assistant.settings import PROJECT_ROOT, Settings
 from assistant.store import StoreUnavailableError
@@ -72,6 +73,27 @@ def api_router() -> APIRouter:
     @router.post("/ask", response_model=Answer, summary="Answer a question with citations")
     async def ask(request: Request, body: AskRequest) -> Answer:
         return await run_in_threadpool(service(request).ask, body.question, body.vendor, body.top_k)
+
+    @router.post(
+        "/ask/stream",
+        response_class=EventSourceResponse,
+        summary="Answer a question, streamed as server-sent events",
+        description="Events: `token` ({text}) as the answer is written; `restart` ({reason}) "
+        "when a language-model provider failed mid-answer, so the tokens so far are void; "
+        "`answer` (the Answer, as from /api/ask) last, which is what counts: the checked "
+        "answer with its citations; `error` ({detail}) if it could not be answered.",
+    )
+    def ask_stream(request: Request, body: AskRequest) -> Iterator[ServerSentEvent]:
+        # A plain generator: FastAPI iterates it in a worker thread, as answering blocks.
+        try:
+            for event in service(request).ask_stream(body.question, body.vendor, body.top_k):
+                yield answer_event(event)
+        except (StoreUnavailableError, EmbeddingModelError) as exc:
+            yield ServerSentEvent(event="error", data={"detail": str(exc)})
+        except Exception:
+            logger.exception("answering %r failed", body.question)
+            detail = service(request).message("internal_error")
+            yield ServerSentEvent(event="error", data={"detail": detail})
 
     @router.get("/documents", response_model=list[DocumentInfo], summary="List indexed documents")
     async def documents(request: Request) -> list[DocumentInfo]:
@@ -135,6 +157,14 @@ def api_router() -> APIRouter:
         return JSONResponse(health.model_dump(), status_code=code)
 
     return router
+
+
+def answer_event(event: Token | Restart | Answer) -> ServerSentEvent:
+    if isinstance(event, Token):
+        return ServerSentEvent(event="token", data={"text": event.text})
+    if isinstance(event, Restart):
+        return ServerSentEvent(event="restart", data={"reason": event.reason})
+    return ServerSentEvent(event="answer", data=event.model_dump())
 
 
 def report_crash(task: asyncio.Task[None]) -> None:

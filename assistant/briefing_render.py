@@ -5,15 +5,18 @@ from __future__ import annotations
 from html import escape
 
 from assistant.checkpoints import Briefing, CheckpointResult, VendorBriefing
+from assistant.models import Citation
 
 MARKS = {"evidence": "🟢 evidence", "partial": "🟡 partial", "gap": "🔴 gap"}
 COLOURS = {"evidence": "#1a7f37", "partial": "#9a6700", "gap": "#cf222e"}
 
 
 def sources_line(checkpoint: CheckpointResult) -> list[str]:
-    return [
-        f"[{c.n}] {c.title} — {c.source}, {c.locator} ({c.published})" for c in checkpoint.citations
-    ]
+    return citation_lines(checkpoint.citations)
+
+
+def citation_lines(citations: list[Citation]) -> list[str]:
+    return [f"[{c.n}] {c.title} — {c.source}, {c.locator} ({c.published})" for c in citations]
 
 
 def render_markdown(briefing: Briefing) -> str:
@@ -28,6 +31,9 @@ def render_markdown(briefing: Briefing) -> str:
     lines += [f"- {change}" for change in briefing.changes]
     for vendor in briefing.vendors:
         lines += ["", f"## {vendor.vendor}", ""]
+        if vendor.summary:
+            lines += [f"**Summary** ({vendor.summary.answered_by}): {vendor.summary.answer}", ""]
+            lines += [f"- {line}" for line in citation_lines(vendor.summary.citations)] + [""]
         for checkpoint in vendor.checkpoints:
             lines += markdown_checkpoint(checkpoint)
         if vendor.metrics:
@@ -97,6 +103,12 @@ def render_html(briefing: Briefing) -> str:
 
 def html_vendor(vendor: VendorBriefing) -> str:
     parts = [f"<h2>{escape(vendor.vendor)}</h2>"]
+    if vendor.summary:
+        sources = "".join(f"<li>{escape(x)}</li>" for x in citation_lines(vendor.summary.citations))
+        parts.append(
+            f"<p><strong>Summary</strong> ({escape(vendor.summary.answered_by)}): "
+            f'{escape(vendor.summary.answer)}</p><ul class="sources">{sources}</ul>'
+        )
     for c in vendor.checkpoints:
         sources = "".join(f"<li>{escape(line)}</li>" for line in sources_line(c))
         newest = escape(c.newest_source_date or "none")

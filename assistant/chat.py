@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -24,12 +23,11 @@ from assistant.briefing_render import render_markdown
 from assistant.chat_data import FeedbackOnlyDataLayer
 from assistant.checkpoints import run_briefing
 from assistant.embeddings import EmbeddingModelError
-from assistant.models import Citation, EvalPoint, FactTable, FileOutcome
+from assistant.models import Answer, Citation, EvalPoint, FactTable, FileOutcome, Restart, Token
 from assistant.store import StoreUnavailableError
 
 logger = logging.getLogger(__name__)
 ALL_VENDORS = "All vendors"
-STREAM_PIECE = re.compile(r"\S+\s*")
 
 
 @cl.data_layer
@@ -123,11 +121,16 @@ async def briefing(vendor: str) -> None:
 
 async def answer(text: str) -> None:
     intel = running_service()
-    question = intel.standalone_question(cl.user_session.get("previous"), text)
+    previous = cl.user_session.get("previous")
+    question = await cl.make_async(intel.standalone_question)(previous, text)
     cl.user_session.set("previous", question)
     vendor = cl.user_session.get("vendor")
+    reply = cl.Message(content="")
+    searching = f"*Searching for: {question}*\n\n" if question != " ".join(text.split()) else ""
+    if searching:
+        await reply.stream_token(searching)
     try:
-        result = await cl.make_async(intel.ask)(question, vendor)
+        result = await stream_answer(reply, intel.ask_stream(question, vendor), searching)
     except (StoreUnavailableError, EmbeddingModelError) as exc:
         await cl.Message(content=f"The assistant cannot answer right now: {exc}").send()
         return
@@ -135,24 +138,50 @@ async def answer(text: str) -> None:
         logger.exception("answering %r failed", question)
         await cl.Message(content=intel.message("internal_error")).send()
         return
+    # The checked answer replaces what was streamed: a sentence the checks dropped goes.
+    reply.content = searching + result.answer + footer(result, vendor)
     elements: list[Element] = list(citation_elements(result.citations))
     if result.trend:
-        elements.append(
-            cl.Plotly(name="trend", figure=trend_figure(result.trend), display="inline")
-        )
-    reply = cl.Message(content="", elements=elements)
-    if question != " ".join(text.split()):
-        await reply.stream_token(f"*Searching for: {question}*\n\n")
-    # The answer is streamed word by word as it is shown; citations open in the side panel.
-    for piece in STREAM_PIECE.findall(result.answer):
-        await reply.stream_token(piece)
-    if result.table:
-        await reply.stream_token("\n\n" + markdown_table(result.table))
-    if vendor:
-        await reply.stream_token(f"\n\n*Vendor filter: {vendor}*")
+        figure = trend_figure(result.trend)
+        elements.append(cl.Plotly(name="trend", figure=figure, display="inline"))
+    reply.elements = elements  # type: ignore[assignment]  # Chainlit types it with a TypeVar
     await reply.send()
     # The thumbs rate the run that produced the reply (its parent step), not the message.
     intel.feedback.remember(reply.parent_id or reply.id, question, vendor, result)
+
+
+async def stream_answer(
+    reply: cl.Message, events: Iterator[Token | Restart | Answer], prefix: str
+) -> Answer:
+    """Show tokens as they come; a restart clears them; returns the final answer."""
+    while True:
+        event = await asyncio.to_thread(next, events, None)
+        if isinstance(event, Token):
+            await reply.stream_token(event.text)
+        elif isinstance(event, Restart):
+            reply.content = prefix
+            await reply.update()
+        elif isinstance(event, Answer):
+            return event
+        else:
+            raise RuntimeError("the answer stream ended without an answer")
+
+
+def footer(result: Answer, vendor: str | None) -> str:
+    """The table from the records, who answered, and the vendor filter."""
+    parts = []
+    if result.table:
+        parts.append(markdown_table(result.table))
+    notes = []
+    if result.notice:
+        notes.append(result.notice)
+    elif result.answered_by != "extractive":
+        notes.append(f"Answered by {result.answered_by}")
+    if vendor:
+        notes.append(f"Vendor filter: {vendor}")
+    if notes:
+        parts.append("*" + " · ".join(notes) + "*")
+    return "".join(f"\n\n{part}" for part in parts)
 
 
 def markdown_table(table: FactTable) -> str:

@@ -3,6 +3,7 @@ gaps, the latest figures, and what changed since the previous run."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -11,12 +12,14 @@ import yaml
 from pydantic import BaseModel, Field
 
 from assistant.fact_answers import Cited, fmt
+from assistant.llm import LLMUnavailableError
 from assistant.models import Answer, Citation
 
 if TYPE_CHECKING:
     from assistant.service import VendorIntel
     from ingest.facts import EvalResult
 
+logger = logging.getLogger(__name__)
 Status = Literal["evidence", "partial", "gap"]
 
 
@@ -43,6 +46,9 @@ class VendorBriefing(BaseModel):
     vendor: str
     checkpoints: list[CheckpointResult]
     metrics: list[Metric]
+    summary: Answer | None = Field(
+        None, description="An executive summary by the language model, when one is configured."
+    )
 
 
 class Briefing(BaseModel):
@@ -75,16 +81,31 @@ class CheckpointRunner:
 
     def run(self, vendors: list[str] | None = None) -> Briefing:
         asked = [self.intel.catalog.canonical(v) for v in vendors] if vendors else self.vendors()
-        briefings = [
-            VendorBriefing(
-                vendor=vendor,
-                checkpoints=[self.checkpoint(item, vendor) for item in self.checklist],
-                metrics=self.metrics(vendor),
+        briefings = []
+        for vendor in asked:
+            checkpoints = [self.checkpoint(item, vendor) for item in self.checklist]
+            briefings.append(
+                VendorBriefing(
+                    vendor=vendor,
+                    checkpoints=checkpoints,
+                    metrics=self.metrics(vendor),
+                    summary=self.summary(vendor, checkpoints),
+                )
             )
-            for vendor in asked
-        ]
         now = datetime.now(UTC).isoformat(timespec="seconds")
         return Briefing(generated_at=now, vendors=briefings)
+
+    def summary(self, vendor: str, checkpoints: list[CheckpointResult]) -> Answer | None:
+        """The language model's executive summary of the checkpoints, checked like any answer."""
+        generator = self.intel.generator
+        if generator is None:
+            return None
+        findings = [(c.question, str(c.status), c.answer, c.citations) for c in checkpoints]
+        try:
+            return generator.summarise(vendor, findings)
+        except LLMUnavailableError as exc:
+            logger.warning("no summary for %s: %s", vendor, exc)
+            return None
 
     def checkpoint(self, item: dict[str, Any], vendor: str) -> CheckpointResult:
         kind = item["kind"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import asdict
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from assistant.briefing_render import render
 from assistant.checkpoints import run_briefing
@@ -36,13 +38,32 @@ def fail(exc: Exception) -> typer.Exit:
     return typer.Exit(EXIT_UNAVAILABLE)
 
 
+def load_settings() -> Settings:
+    """The settings from VENDORINTEL_* and .env; a bad value exits with what to fix."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+        raise fail(ValueError(f"invalid settings: {problems}")) from exc
+
+
+def log_to_stderr(settings: Settings) -> None:
+    """Long-running commands log what they do (which provider answered, in how long)."""
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per HTTP request otherwise
+
+
 @contextmanager
 def service() -> Iterator[VendorIntel | RemoteService]:
     """Open the service for one command, or reach the running server that holds the store.
 
     Setup problems exit with a message, not a trace.
     """
-    settings = Settings()
+    settings = load_settings()
     intel: VendorIntel | RemoteService
     try:
         intel = VendorIntel(settings)
@@ -51,7 +72,7 @@ def service() -> Iterator[VendorIntel | RemoteService]:
         if url is None:
             raise fail(exc) from exc
         intel = RemoteService(url)
-    except (EmbeddingModelError, FileNotFoundError) as exc:
+    except (EmbeddingModelError, FileNotFoundError, ImportError) as exc:
         raise fail(exc) from exc
     try:
         yield intel
@@ -208,10 +229,11 @@ def serve(
 
     from assistant.api import create_app
 
-    settings = Settings()
+    settings = load_settings()
+    log_to_stderr(settings)
     try:
         intel = VendorIntel(settings)
-    except (StoreUnavailableError, EmbeddingModelError, FileNotFoundError) as exc:
+    except (StoreUnavailableError, EmbeddingModelError, FileNotFoundError, ImportError) as exc:
         raise fail(exc) from exc
     url = f"http://{host}:{port}"
     typer.echo(f"vendorintel: chat at {url}/  API at {url}/api  docs at {url}/docs")
@@ -226,6 +248,10 @@ def serve(
 def render_answer(answer: Answer) -> str:
     """The answer, then each numbered source with its locator and quote."""
     lines = [answer.answer]
+    if answer.notice:
+        lines += ["", f"({answer.notice})"]
+    elif answer.answered_by != "extractive":
+        lines += ["", f"(Answered by {answer.answered_by}.)"]
     if answer.citations:
         lines += ["", "Sources:"]
         for c in answer.citations:

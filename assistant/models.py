@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -44,9 +45,28 @@ class Answer(BaseModel):
     answer: str
     status: Literal["answered", "insufficient_evidence"]
     citations: list[Citation] = Field(default_factory=list)
+    answered_by: str = Field(
+        "extractive",
+        description="'extractive' (quoted sentences), or the language-model provider and model.",
+    )
+    notice: str | None = Field(None, description="Why the answer is not what was configured.")
     # For the chat's table and chart; not part of the JSON answer.
     table: FactTable | None = Field(None, exclude=True)
     trend: list[EvalPoint] = Field(default_factory=list, exclude=True)
+
+
+@dataclass(frozen=True)
+class Token:
+    """A piece of an answer as it is written; the final Answer is what counts."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Restart:
+    """The text streamed so far is void (its provider failed); the answer starts again."""
+
+    reason: str
 
 
 class DocumentInfo(BaseModel):

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property, wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, ParamSpec, TypeVar
 
 import yaml
-from llama_index.core.schema import QueryBundle
 
-from assistant.answer import ExtractiveAnswerer, with_support
+from assistant.answering import Answering
 from assistant.conversation import standalone_question
 from assistant.embeddings import (
     MODEL_NAME,
@@ -21,10 +20,12 @@ from assistant.embeddings import (
     load_embedding_model,
 )
 from assistant.events import EventLog
-from assistant.fact_answers import ROLLBACK, FactAnswerer
+from assistant.fact_answers import FactAnswerer
 from assistant.feedback import FeedbackStore
-from assistant.models import Answer, DocumentInfo, FileOutcome, Health
-from assistant.retrieval import retrieve
+from assistant.generation import GroundedAnswerer
+from assistant.grounded import load_prompts
+from assistant.llm import LLMUnavailableError, ProviderChain
+from assistant.models import Answer, DocumentInfo, FileOutcome, Health, Restart, Token
 from assistant.store import ChunkStore, StoreUnavailableError
 from ingest.facts import EvalResult, Workflow
 from ingest.metadata import VendorCatalog
@@ -90,12 +91,26 @@ class VendorIntel:
         self.catalog = VendorCatalog.load()
         self.messages = load_messages(settings.prompts_dir)
         self.events = EventLog()
+        self.answering = Answering(self)
+        _ = self.generator  # a missing package or prompt file is reported at start
 
     @property
     def embed_model(self) -> BaseEmbedding:
         if self._embed_model is None:
             self._embed_model = load_embedding_model(self.settings.embed_batch_size)
         return self._embed_model
+
+    @cached_property
+    def generator(self) -> GroundedAnswerer | None:
+        """The language-model answerer, or None when answers are extractive."""
+        if self.settings.llm == "extractive":
+            return None
+        return GroundedAnswerer(
+            ProviderChain(self.settings.llm_providers),
+            load_prompts(self.settings.prompts_dir),
+            self.settings.answer_sentences,
+            self.settings.llm_source_tokens,
+        )
 
     @cached_property
     def feedback(self) -> FeedbackStore:
@@ -148,29 +163,18 @@ class VendorIntel:
         """A short answer where every sentence cites its source, or a plain 'no evidence'.
 
         Registry and eval questions are answered from the records first, then supported by
-        passages; a rollback question also gets the vendor's deprecation terms.
+        passages; with a language model configured, it writes the answer from the same
+        evidence, and its reply is checked against the sources (assistant/grounded.py).
         """
-        question = " ".join(question.split())
-        if not question:
-            return Answer(answer=self.message("empty_question"), status="insufficient_evidence")
-        with self._store_lock:
-            empty = not self.store.exists()
-        if empty:
-            return Answer(answer=self.message("empty_index"), status="insufficient_evidence")
-        canonical = self.catalog.canonical(vendor) if vendor else None
-        embedding = self.embed_model.get_query_embedding(question)
-        found = self.extract(question, embedding, canonical, top_k or self.settings.top_k)
-        from_records = self.fact_answerer().answer(question, embedding)
-        if from_records is None:
-            return found
-        answer = with_support(from_records, found)
-        if ROLLBACK.search(question):
-            for model_vendor in dict.fromkeys(p.vendor for p in from_records.trend if p.vendor):
-                terms = self.message("deprecation_terms_query", vendor=model_vendor)
-                terms_embedding = self.embed_model.get_query_embedding(terms)
-                cited = self.extract(terms, terms_embedding, model_vendor, self.settings.top_k)
-                answer = with_support(answer, cited, limit=1)
-        return answer
+        events = self.answering.events(question, vendor, top_k, stream=False)
+        return [e for e in events if isinstance(e, Answer)][-1]
+
+    def ask_stream(
+        self, question: str, vendor: str | None = None, top_k: int | None = None
+    ) -> Iterator[Token | Restart | Answer]:
+        """The answer as it is written: tokens, a Restart if a provider fails mid-answer (the
+        tokens so far are void), and last the checked Answer, which is what counts."""
+        return self.answering.events(question, vendor, top_k, stream=True)
 
     def extract(
         self,
@@ -180,29 +184,9 @@ class VendorIntel:
         top_k: int,
         doc_type: str | None = None,
     ) -> Answer:
-        """The extractive answer from retrieved passages (see assistant/answer.py)."""
-        query = QueryBundle(question, embedding=embedding)
-        with self._store_lock:  # held for the search only, not for embedding or answering
-            hits = retrieve(self.store, self.embed_model, query, top_k, vendor, doc_type)
-        answerer = ExtractiveAnswerer(
-            self.embed_model,
-            self.settings.min_evidence_score,
-            self.settings.answer_sentences,
-            self.catalog.names_for,
-        )
-
-        def no_evidence(missing: list[str]) -> str:
-            reply = self.message(
-                "insufficient_evidence_vendor" if vendor else "insufficient_evidence",
-                question=question,
-                vendor=vendor or "",
-            )
-            if missing:
-                terms = ", ".join(f'"{t}"' for t in missing)
-                reply += " " + self.message("missing_terms", terms=terms)
-            return reply
-
-        return answerer.answer(question, embedding, hits, no_evidence)
+        """The extractive answer from the passages a search finds."""
+        hits = self.answering.search(question, embedding, vendor, top_k, doc_type)
+        return self.answering.extract(question, embedding, hits, vendor)
 
     def workflows(self, vendor: str | None = None, workflow: str | None = None) -> list[Workflow]:
         """Registry records, optionally those involving a vendor or matching a workflow name."""
@@ -243,7 +227,15 @@ class VendorIntel:
         )
 
     def standalone_question(self, previous: str | None, question: str) -> str:
-        """A follow-up ("and for Anthropic?") rewritten with the previous question."""
+        """A follow-up ("and for Anthropic?") rewritten with the previous question, by the
+        language model when there is one, else by rules."""
+        if previous and self.generator is not None:
+            try:
+                rewritten = self.generator.rewrite(previous, question)
+            except LLMUnavailableError:
+                rewritten = None
+            if rewritten:
+                return rewritten
         return standalone_question(previous, question, self.catalog)
 
     @store_access

@@ -2,12 +2,42 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class LLMProvider(BaseModel):
+    """One OpenAI-compatible endpoint: OpenAI, Azure OpenAI, Qwen (DashScope), vLLM, Ollama..."""
+
+    name: str = Field(description="Shown in the answer footer and the logs.")
+    base_url: str = Field(description="e.g. https://api.openai.com/v1 or http://localhost:8001/v1")
+    model: str
+    api_key_env: str | None = Field(
+        None, description="Name of the environment variable holding the API key (not the key)."
+    )
+    timeout_s: float = Field(30.0, gt=0, description="Give up on this provider after this long.")
+    max_tokens: int = Field(512, ge=16, description="Longest reply, in tokens.")
+    context_window: int = Field(16000, ge=1024)
+    # Read from the environment variable named above; never printed (SecretStr) or serialised.
+    api_key: SecretStr | None = Field(None, exclude=True, repr=False)
+
+    @model_validator(mode="after")
+    def _read_key(self) -> LLMProvider:
+        if self.api_key is None and self.api_key_env:
+            value = os.environ.get(self.api_key_env)
+            if not value:
+                raise ValueError(
+                    f"Provider {self.name!r}: set the environment variable {self.api_key_env} "
+                    "to its API key, or remove api_key_env for a server that needs none."
+                )
+            self.api_key = SecretStr(value)
+        return self
 
 
 class Settings(BaseSettings):
@@ -54,10 +84,38 @@ class Settings(BaseSettings):
         0.40, description="Below this sentence score the answer is 'insufficient evidence'."
     )
 
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="What `serve` and `watch` log to stderr."
+    )
+
+    llm: Literal["extractive", "openai"] = Field(
+        "extractive",
+        description="extractive: quoted sentences, no model; openai: a language model through "
+        "the OpenAI-compatible providers below, falling back to extractive.",
+    )
+    llm_providers: list[LLMProvider] = Field(
+        default_factory=list,
+        description="Tried in order; JSON in VENDORINTEL_LLM_PROVIDERS.",
+    )
+    llm_source_tokens: int = Field(
+        3000, ge=200, description="Most tokens of source text put in a prompt."
+    )
+
     @model_validator(mode="after")
     def _default_inbox(self) -> Settings:
         if self.inbox is None:
             self.inbox = self.data_dir / "inbox"
+        return self
+
+    @model_validator(mode="after")
+    def _providers_for_llm(self) -> Settings:
+        if self.llm == "openai" and not self.llm_providers:
+            raise ValueError(
+                "VENDORINTEL_LLM=openai needs at least one provider: set VENDORINTEL_LLM_PROVIDERS "
+                'to a JSON list such as [{"name": "openai", "base_url": '
+                '"https://api.openai.com/v1", "model": "gpt-4o-mini", '
+                '"api_key_env": "OPENAI_API_KEY"}].'
+            )
         return self
 
     @property

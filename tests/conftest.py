@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -122,11 +123,22 @@ def free_port() -> int:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """A real `vendorintel serve` on a free loopback port, over a copy of the sample inbox."""
     root = tmp_path_factory.mktemp("served")
-    inbox = root / "inbox"
-    shutil.copytree(SAMPLES, inbox)
-    data_dir = root / "data"
+    shutil.copytree(SAMPLES, root / "inbox")
+    with serving(root, documents=11) as served:
+        yield served
+
+
+@contextmanager
+def serving(root: Path, documents: int, env: dict[str, str] | None = None) -> Iterator[Served]:
+    """Run `vendorintel serve` over root/inbox until it has indexed that many documents."""
+    inbox, data_dir = root / "inbox", root / "data"
     port = free_port()
-    env = {**os.environ, "VENDORINTEL_DATA_DIR": str(data_dir), "VENDORINTEL_INBOX": str(inbox)}
+    env = {
+        **os.environ,
+        "VENDORINTEL_DATA_DIR": str(data_dir),
+        "VENDORINTEL_INBOX": str(inbox),
+        **(env or {}),
+    }
     log_path = root / "serve.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
@@ -140,7 +152,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         try:
             wait_until_up(url, process, log_path)
             # serve reconciles the index with the inbox when it starts.
-            wait_for(lambda: len(httpx.get(f"{url}/api/documents").json()) == 11, 300)
+            wait_for(lambda: len(httpx.get(f"{url}/api/documents").json()) == documents, 300)
             yield Served(url, data_dir, inbox)
         finally:
             process.terminate()

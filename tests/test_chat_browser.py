@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 import sqlite3
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from assistant.settings import PROJECT_ROOT
 from tests.builders import markdown, write
-from tests.conftest import Served
+from tests.conftest import SAMPLES, Served, serving
+from tests.fake_llm import FakeLLM, Reply, Running, quoting
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
@@ -33,6 +37,12 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture
 def page(served: Served) -> Iterator[object]:
+    with chat_page(served.url) as page:
+        yield page
+
+
+@contextmanager
+def chat_page(url: str) -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -41,7 +51,7 @@ def page(served: Served) -> Iterator[object]:
         )
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.set_default_timeout(60_000)
-        page.goto(served.url + "/")
+        page.goto(url + "/")
         # The settings button comes with the chat session (on_chat_start): the socket is up.
         page.locator("#chat-settings-open-modal").wait_for()
         yield page
@@ -165,3 +175,34 @@ def test_the_checkpoint_briefing_runs_from_its_starter(page) -> None:  # type: i
     summary = briefing.locator("table").first
     assert "Alibaba Cloud" in summary.inner_text() and "checkpoint 4" in summary.inner_text()
     assert "no fallback" in briefing.inner_text()
+
+
+def test_a_language_model_answer_streams_into_the_chat_and_names_its_provider(
+    tmp_path: Path,
+) -> None:
+    primary, backup = FakeLLM("primary"), FakeLLM("backup", model="qwen-plus")
+    primary.always(Reply(status=500))
+    backup.always(Reply(quoting("contracts/alibaba-cloud-sla.md", "99.9% monthly uptime")))
+    (tmp_path / "inbox" / "contracts").mkdir(parents=True)
+    shutil.copy(SAMPLES / "contracts" / "alibaba-cloud-sla.md", tmp_path / "inbox" / "contracts")
+    providers = json.dumps([primary.provider(), backup.provider()])
+    env = {"VENDORINTEL_LLM": "openai", "VENDORINTEL_LLM_PROVIDERS": providers}
+    with (
+        Running(primary),
+        Running(backup),
+        serving(tmp_path, 1, env) as served,
+        chat_page(served.url) as page,
+    ):
+        ask(page, "What uptime does Alibaba Cloud commit to for qwen-max?")  # type: ignore[no-untyped-call]
+
+        footer = page.get_by_text("Answered by backup (qwen-plus)")  # type: ignore[attr-defined]
+        footer.wait_for()
+        answer = page.locator(".ai-message").filter(has=footer).last  # type: ignore[attr-defined]
+        assert "commits to 99.9% monthly uptime" in answer.inner_text()
+        answer.get_by_role("link", name="[1]").first.click()
+        page.get_by_text("Source: contracts/alibaba-cloud-sla.md").wait_for()  # type: ignore[attr-defined]
+        assert page.get_by_text("Location: line 28").count() >= 1  # type: ignore[attr-defined]
+    assert backup.received[-1].body["stream"] is True
+    log = (tmp_path / "serve.log").read_text()
+    assert "provider primary failed: HTTP 500" in log
+    assert "answered by backup (qwen-plus) in" in log and "prompt tokens" in log

@@ -57,7 +57,8 @@ def test_ingest_ask_documents_end_to_end(settings: Settings, inbox: Path) -> Non
     )
     assert ask.returncode == 0, ask.stderr
     answer = json.loads(ask.stdout)
-    assert set(answer) == {"answer", "status", "citations"}
+    assert set(answer) == {"answer", "status", "citations", "answered_by", "notice"}
+    assert answer["answered_by"] == "extractive" and answer["notice"] is None
     assert answer["status"] == "answered"
     assert "qwen3-235b" in answer["answer"] and "[1]" in answer["answer"]
     (citation,) = answer["citations"]

@@ -1,0 +1,183 @@
+"""From a question to a cited answer: gather the evidence (passages and records), then answer
+extractively or through a language model, falling back to extractive when none answers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from llama_index.core.schema import QueryBundle
+
+from assistant.answer import ExtractiveAnswerer, missing_terms, with_support
+from assistant.fact_answers import ROLLBACK
+from assistant.generation import words
+from assistant.llm import LLMUnavailableError
+from assistant.models import Answer, Restart, Token
+from assistant.retrieval import retrieve
+
+if TYPE_CHECKING:
+    from llama_index.core.schema import NodeWithScore
+
+    from assistant.service import VendorIntel
+
+logger = logging.getLogger(__name__)
+Events = Generator[Token | Restart | Answer, None, None]
+Writing = Generator[Token | Restart, None, Answer]  # yields as it writes, returns the answer
+
+
+@dataclass
+class Evidence:
+    """What a question found: passages, an answer from the records, and for a rollback
+    question the vendors' deprecation terms."""
+
+    question: str
+    embedding: list[float]
+    vendor: str | None
+    passages: list[NodeWithScore]
+    records: Answer | None = None
+    terms: list[tuple[str, list[float], str]] = field(default_factory=list)
+
+
+class Answering:
+    """The question path of the service; one per VendorIntel."""
+
+    def __init__(self, intel: VendorIntel) -> None:
+        self.intel = intel
+
+    def events(self, question: str, vendor: str | None, top_k: int | None, stream: bool) -> Events:
+        """Tokens as the answer is written (when `stream`), restarts, then the final Answer."""
+        intel = self.intel
+        question = " ".join(question.split())
+        if not question:
+            yield Answer(answer=intel.message("empty_question"), status="insufficient_evidence")
+            return
+        with intel._store_lock:
+            empty = not intel.store.exists()
+        if empty:
+            yield Answer(answer=intel.message("empty_index"), status="insufficient_evidence")
+            return
+        evidence = self.evidence(question, vendor, top_k or intel.settings.top_k)
+        if intel.generator is None:
+            answer = self.extractive(evidence)
+            if stream:
+                yield from words(answer)
+        else:
+            answer = yield from self.generated(evidence, stream)
+        yield answer
+
+    def evidence(self, question: str, vendor: str | None, top_k: int) -> Evidence:
+        intel = self.intel
+        canonical = intel.catalog.canonical(vendor) if vendor else None
+        embedding = intel.embed_model.get_query_embedding(question)
+        evidence = Evidence(
+            question, embedding, canonical, self.search(question, embedding, canonical, top_k)
+        )
+        evidence.records = intel.fact_answerer().answer(question, embedding)
+        if evidence.records is not None and ROLLBACK.search(question):
+            for model_vendor in dict.fromkeys(p.vendor for p in evidence.records.trend if p.vendor):
+                terms = intel.message("deprecation_terms_query", vendor=model_vendor)
+                evidence.terms.append(
+                    (terms, intel.embed_model.get_query_embedding(terms), model_vendor)
+                )
+        return evidence
+
+    def search(
+        self,
+        question: str,
+        embedding: list[float],
+        vendor: str | None,
+        top_k: int,
+        doc_type: str | None = None,
+    ) -> list[NodeWithScore]:
+        intel = self.intel
+        query = QueryBundle(question, embedding=embedding)
+        with intel._store_lock:  # held for the search only, not for embedding or answering
+            return retrieve(intel.store, intel.embed_model, query, top_k, vendor, doc_type)
+
+    def extract(
+        self,
+        question: str,
+        embedding: list[float],
+        hits: list[NodeWithScore],
+        vendor: str | None,
+    ) -> Answer:
+        """The extractive answer from retrieved passages (see assistant/answer.py)."""
+        settings = self.intel.settings
+        answerer = ExtractiveAnswerer(
+            self.intel.embed_model,
+            settings.min_evidence_score,
+            settings.answer_sentences,
+            self.intel.catalog.names_for,
+        )
+        return answerer.answer(
+            question, embedding, hits, lambda missing: self.no_evidence(question, vendor, missing)
+        )
+
+    def extractive(self, evidence: Evidence) -> Answer:
+        """Cited sentences; registry and eval answers come from the records, then passages
+        support them, and a rollback answer gets the vendor's deprecation terms."""
+        question, embedding = evidence.question, evidence.embedding
+        found = self.extract(question, embedding, evidence.passages, evidence.vendor)
+        if evidence.records is None:
+            return found
+        answer = with_support(evidence.records, found)
+        top_k = self.intel.settings.top_k
+        for terms, embedding, vendor in evidence.terms:
+            hits = self.search(terms, embedding, vendor, top_k)
+            answer = with_support(answer, self.extract(terms, embedding, hits, vendor), limit=1)
+        return answer
+
+    def generated(self, evidence: Evidence, stream: bool) -> Writing:
+        """The language model's answer, checked, with the records' table and chart kept."""
+        answer = yield from self._generate(evidence, stream)
+        records = evidence.records
+        if records is not None and answer.status == "answered" and answer.notice is None:
+            answer = answer.model_copy(update={"table": records.table, "trend": records.trend})
+        return answer
+
+    def _generate(self, evidence: Evidence, stream: bool) -> Writing:
+        generator = self.intel.generator
+        assert generator is not None
+        names_for = self.intel.catalog.names_for
+        if evidence.records is None and (
+            not evidence.passages or missing_terms(evidence.question, evidence.passages, names_for)
+        ):
+            # A name or figure asked about is in no passage: the model is not asked.
+            answer = self.extractive(evidence)
+            if stream:
+                yield from words(answer)
+            return answer
+        passages = list(evidence.passages)
+        for terms, embedding, vendor in evidence.terms:
+            passages += self.search(terms, embedding, vendor, self.intel.settings.top_k)[:2]
+        no_evidence = self.no_evidence(evidence.question, evidence.vendor, [])
+        try:
+            if stream:
+                return (
+                    yield from generator.stream(
+                        evidence.question, passages, evidence.records, no_evidence
+                    )
+                )
+            return generator.answer(evidence.question, passages, evidence.records, no_evidence)
+        except LLMUnavailableError as exc:
+            logger.warning("no language model answered (%s); answering extractively", exc)
+            fallback = self.extractive(evidence).model_copy(
+                update={"notice": self.intel.message("llm_unavailable")}
+            )
+            if stream:
+                yield from words(fallback)
+            return fallback
+
+    def no_evidence(self, question: str, vendor: str | None, missing: list[str]) -> str:
+        intel = self.intel
+        reply = intel.message(
+            "insufficient_evidence_vendor" if vendor else "insufficient_evidence",
+            question=question,
+            vendor=vendor or "",
+        )
+        if missing:
+            terms = ", ".join(f'"{t}"' for t in missing)
+            reply += " " + intel.message("missing_terms", terms=terms)
+        return reply
