@@ -246,7 +246,8 @@ def checked_sentences(text: str, sources: list[Source]) -> tuple[str, bool]:
         if kept:
             lines.append(" ".join(kept))
     body = "\n".join(lines)
-    return re.sub(r"[ \t]+([.,;:!?])", r"\1", body).strip(), dropped
+    body = re.sub(r"[ \t]+([.,;:!?])", r"\1", body)  # where a dropped marker stood
+    return re.sub(r"[ \t]{2,}", " ", body).strip(), dropped
 
 
 def grounded_answer(
