@@ -15,7 +15,7 @@ from assistant.fact_answers import ROLLBACK
 from assistant.generation import words
 from assistant.llm import LLMUnavailableError
 from assistant.models import Answer, Restart, Token
-from assistant.retrieval import retrieve
+from assistant.retrieval import Focus, retrieve, years_in
 
 if TYPE_CHECKING:
     from llama_index.core.schema import NodeWithScore
@@ -71,9 +71,9 @@ class Answering:
         intel = self.intel
         canonical = intel.catalog.canonical(vendor) if vendor else None
         embedding = intel.embed_model.get_query_embedding(question)
-        evidence = Evidence(
-            question, embedding, canonical, self.search(question, embedding, canonical, top_k)
-        )
+        focus = self.focus(question)
+        passages = self.search(question, embedding, canonical, top_k, focus=focus)
+        evidence = Evidence(question, embedding, canonical, passages)
         evidence.records = intel.fact_answerer().answer(question, embedding)
         if evidence.records is not None and ROLLBACK.search(question):
             for model_vendor in dict.fromkeys(p.vendor for p in evidence.records.trend if p.vendor):
@@ -83,6 +83,11 @@ class Answering:
                 )
         return evidence
 
+    def focus(self, question: str) -> Focus:
+        """The companies and years a question names (companies from the documents too)."""
+        _ = self.intel.ingestor  # it teaches the catalog the companies of indexed documents
+        return Focus(self.intel.catalog.detect(question), years_in(question))
+
     def search(
         self,
         question: str,
@@ -90,11 +95,22 @@ class Answering:
         vendor: str | None,
         top_k: int,
         doc_type: str | None = None,
+        focus: Focus | None = None,
     ) -> list[NodeWithScore]:
         intel = self.intel
         query = QueryBundle(question, embedding=embedding)
         with intel._store_lock:  # held for the search only, not for embedding or answering
-            return retrieve(intel.store, intel.embed_model, query, top_k, vendor, doc_type)
+            return retrieve(
+                intel.store,
+                intel.embed_model,
+                query,
+                top_k,
+                vendor,
+                doc_type,
+                focus,
+                alpha=intel.settings.hybrid_alpha,
+                rerank=intel.settings.rerank_candidates,
+            )
 
     def extract(
         self,

@@ -110,6 +110,34 @@ def ask(
     typer.echo(answer.model_dump_json(indent=2) if as_json else render_answer(answer))
 
 
+@app.command("eval")
+def evaluate(
+    dataset: Annotated[
+        Path, typer.Option(help="Questions, one JSON object a line: id, question, gold_sources.")
+    ],
+    k: Annotated[int, typer.Option(min=1, max=50, help="Sources ranked per question.")] = 10,
+    compare: Annotated[
+        bool, typer.Option(help="Also run a plain dense baseline in the same process.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
+) -> None:
+    """Measure retrieval (hit@k, MRR, recall) and citation precision on a question set."""
+    from assistant.evaluation import evaluate as run_evaluation
+    from assistant.evaluation import load_dataset, render_table
+
+    try:
+        questions = load_dataset(dataset)
+    except (OSError, ValueError) as exc:
+        raise fail(exc) from exc
+    with service() as intel:
+        if isinstance(intel, RemoteService):
+            raise fail(RuntimeError("Stop `vendorintel serve` first: eval opens the index itself."))
+        report = run_evaluation(
+            intel, questions, k, compare, progress=lambda m: typer.echo(m, err=True)
+        )
+    typer.echo(json.dumps(report, indent=2) if as_json else render_table(report))
+
+
 @app.command()
 def documents(
     as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,

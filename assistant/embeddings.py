@@ -51,6 +51,16 @@ def load_embedding_model(batch_size: int = 32) -> BaseEmbedding:
     )
 
 
+def model_token_counts(model: BaseEmbedding, texts: list[str]) -> tuple[list[int], int]:
+    """How many tokens the model's own tokenizer makes of each text, and how many it reads
+    (the rest of a longer text is cut off before embedding)."""
+    encoder: Any = getattr(model, "_model", None)
+    if encoder is None:
+        raise EmbeddingModelError("Token counts need the bundled model (load_embedding_model).")
+    counts = [len(encoder.tokenizer(text, truncation=False)["input_ids"]) for text in texts]
+    return counts, int(encoder.max_seq_length)
+
+
 class EmbeddingCache:
     """Vectors of texts already embedded, keyed by a hash of the exact text, in SQLite."""
 

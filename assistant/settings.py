@@ -73,6 +73,19 @@ class Settings(BaseSettings):
     )
 
     top_k: int = Field(8, ge=1, le=100, description="Chunks retrieved per question.")
+    hybrid_fusion: Literal["relative", "rrf"] = Field(
+        "relative",
+        description="How embedding and keyword results are merged: normalised scores or ranks.",
+    )
+    hybrid_alpha: float = Field(
+        0.7, ge=0, le=1, description="Weight of the embedding search (1 - it: keywords)."
+    )
+    rerank_candidates: int = Field(
+        0,
+        ge=0,
+        le=200,
+        description="Rerank this many candidates by their best sentence (0: off; slow on CPU).",
+    )
     answer_sentences: int = Field(3, ge=1, le=10, description="Most sentences in an answer.")
     stale_after_days: int = Field(
         120, ge=1, description="Checkpoint evidence older than this is flagged as stale."

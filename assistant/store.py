@@ -4,22 +4,34 @@ from __future__ import annotations
 
 import warnings
 from collections import Counter
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from llama_index.core.bridge.pydantic import PrivateAttr
+from llama_index.core.schema import MetadataMode
+from llama_index.core.vector_stores.types import (
+    VectorStoreQuery,
+    VectorStoreQueryMode,
+    VectorStoreQueryResult,
+)
+from llama_index.vector_stores.qdrant import QdrantVectorStore
 from qdrant_client import QdrantClient
 from qdrant_client.http import models as rest
+
+from assistant.hybrid import encode_documents, encode_queries, fusion
+from assistant.keywords import KeywordIndex
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from llama_index.core.schema import BaseNode
-    from llama_index.vector_stores.qdrant import QdrantVectorStore
 
     from assistant.settings import Settings
 
 # Local mode has no payload indexes; llama-index asks for them anyway, and the warning is noise.
 warnings.filterwarnings("ignore", message="Payload indexes have no effect in the local Qdrant")
 
+FILTERED_POOL = 5  # a filtered embedding search first ranks this many times the chunks asked
 # The payload key llama-index's Qdrant store writes with each chunk's document id.
 DOC_ID_KEY = "doc_id"
 
@@ -46,21 +58,131 @@ def open_client(settings: Settings) -> QdrantClient:
         ) from exc
 
 
+class HybridStore(QdrantVectorStore):
+    """llama-index's Qdrant store, hybrid; in embedded mode the keyword half of a hybrid
+    query is answered by a KeywordIndex (see there why), and fused the same way."""
+
+    _keywords: Callable[[], KeywordIndex] | None = PrivateAttr(default=None)
+
+    def __init__(self, **kwargs: Any) -> None:  # QdrantVectorStore's own arguments
+        super().__init__(**kwargs)
+
+    def use_keyword_index(self, keywords: Callable[[], KeywordIndex]) -> None:
+        self._keywords = keywords
+
+    def query(self, query: VectorStoreQuery, **kwargs: Any) -> VectorStoreQueryResult:
+        hybrid = query.mode == VectorStoreQueryMode.HYBRID and bool(query.query_str)
+        if self._keywords is None or not hybrid or not KeywordIndex.handles(query.filters):
+            return super().query(query, **kwargs)
+        keywords = self._keywords()
+        allowed = keywords.mask(query.filters)
+        dense = self._dense_search(query, keywords.ids_in(allowed))
+        indices, values = encode_queries([str(query.query_str)])
+        limit = query.sparse_top_k or query.similarity_top_k
+        sparse = keywords.search((indices[0], values[0]), limit, allowed)
+        payloads = self._payloads([point_id for point_id, _ in dense + sparse])
+        assert self._hybrid_fusion_fn is not None  # set with enable_hybrid
+        return self._hybrid_fusion_fn(
+            self._as_result(dense, payloads),
+            self._as_result(sparse, payloads),
+            alpha=query.alpha if query.alpha is not None else 0.5,
+            top_k=query.hybrid_top_k or query.similarity_top_k,
+        )
+
+    def _dense_search(
+        self, query: VectorStoreQuery, allowed: set[str] | None
+    ) -> list[tuple[str, float]]:
+        """Ids and scores by embedding. A filter is applied here, on ids: local mode evaluates
+        payload filters point by point in Python. The best few hundred usually hold enough
+        that pass; when they do not, every point is ranked."""
+        assert query.query_embedding is not None
+        wanted = query.similarity_top_k
+        first = wanted if allowed is None else wanted * FILTERED_POOL
+        for limit in (first, max(first, self._keywords_count())):
+            points = self.client.query_points(
+                self.collection_name,
+                query=query.query_embedding,
+                using=self.dense_vector_name,
+                limit=max(limit, 1),
+                with_payload=False,
+            ).points
+            found = [
+                (str(p.id), p.score) for p in points if allowed is None or str(p.id) in allowed
+            ]
+            if len(found) >= wanted or len(points) < limit:
+                break
+        return found[:wanted]
+
+    def _keywords_count(self) -> int:
+        assert self._keywords is not None
+        return len(self._keywords())
+
+    def _payloads(self, point_ids: list[str]) -> dict[str, dict[str, Any]]:
+        records = self.client.retrieve(
+            self.collection_name, ids=list(dict.fromkeys(point_ids)), with_payload=True
+        )
+        return {str(r.id): r.payload or {} for r in records}
+
+    def _as_result(
+        self, found: list[tuple[str, float]], payloads: dict[str, dict[str, Any]]
+    ) -> VectorStoreQueryResult:
+        points = [
+            rest.ScoredPoint(id=point_id, version=0, score=score, payload=payloads[point_id])
+            for point_id, score in found
+            if point_id in payloads
+        ]
+        return self.parse_to_query_result(points)
+
+
 class ChunkStore:
     """The collection of embedded chunks, seen through llama-index and through Qdrant directly."""
 
     def __init__(self, settings: Settings) -> None:
-        from llama_index.vector_stores.qdrant import QdrantVectorStore
-
         self.collection = settings.collection
         self.client = open_client(settings)
-        self.vector_store: QdrantVectorStore = QdrantVectorStore(
+        self.rebuilt = self._drop_dense_only_collection()
+        # Each chunk has a dense vector (the embedding) and a sparse one (keyword terms, which
+        # Qdrant weighs by IDF); a hybrid query runs both and fuses the rankings.
+        self.vector_store = HybridStore(
             client=self.client,
             collection_name=self.collection,
             batch_size=256,
             shard_number=settings.qdrant_shards,
             replication_factor=settings.qdrant_replicas,
+            enable_hybrid=True,
+            sparse_config=rest.SparseVectorParams(modifier=rest.Modifier.IDF),
+            sparse_doc_fn=encode_documents,
+            sparse_query_fn=encode_queries,
+            hybrid_fusion_fn=fusion(settings.hybrid_fusion),
         )
+        self._keywords: KeywordIndex | None = None
+        if not settings.qdrant_url:
+            self.vector_store.use_keyword_index(self.keyword_index)
+
+    def keyword_index(self) -> KeywordIndex:
+        """The embedded store's keyword index, read from the collection on first use."""
+        if self._keywords is None:
+            keywords = KeywordIndex(DOC_ID_KEY)
+            name = self.vector_store.sparse_vector_name
+            for point in self._points([DOC_ID_KEY, "vendors", "doc_type"], vectors=[name]):
+                vector = (point.vector or {}).get(name)  # type: ignore[union-attr]
+                if isinstance(vector, rest.SparseVector):
+                    keywords.add(
+                        str(point.id), point.payload or {}, (vector.indices, vector.values)
+                    )
+            self._keywords = keywords
+        return self._keywords
+
+    def _drop_dense_only_collection(self) -> bool:
+        """A collection from before keyword search cannot be queried hybrid: drop it, so the
+        next ingest rebuilds it (the embedding cache makes that cheap). True if dropped."""
+        if not self.exists():
+            return False
+        params = self.client.get_collection(self.collection).config.params
+        if params.sparse_vectors:
+            return False
+        self.client.delete_collection(self.collection)
+        return True
 
     def exists(self) -> bool:
         """Whether any chunk was ever written (the collection is created on first write)."""
@@ -84,17 +206,27 @@ class ChunkStore:
                     must=[rest.FieldCondition(key=DOC_ID_KEY, match=rest.MatchAny(any=doc_ids))]
                 ),
             )
+            if self._keywords is not None:
+                self._keywords.remove_documents(doc_ids)
 
     def add_chunks(self, chunks: Sequence[BaseNode]) -> None:
         """Write embedded chunks (ids are stable, so writing one again replaces it)."""
-        if chunks:
-            self.vector_store.add(list(chunks))
+        if not chunks:
+            return
+        self.vector_store.add(list(chunks))
+        if self._keywords is not None:
+            texts = [chunk.get_content(metadata_mode=MetadataMode.EMBED) for chunk in chunks]
+            indices, values = encode_documents(texts)
+            for chunk, row in zip(chunks, zip(indices, values, strict=True), strict=True):
+                payload = {**chunk.metadata, DOC_ID_KEY: chunk.ref_doc_id}
+                self._keywords.add(chunk.node_id, payload, row)
 
     def document_stats(self) -> dict[str, tuple[int, str | None]]:
         """Per document id: the number of chunks and when they were written."""
         counts: Counter[str] = Counter()
         written: dict[str, str | None] = {}
-        for payload in self._payloads([DOC_ID_KEY, "ingested_at"]):
+        for point in self._points([DOC_ID_KEY, "ingested_at"]):
+            payload = point.payload or {}
             doc_id = str(payload.get(DOC_ID_KEY))
             counts[doc_id] += 1
             written[doc_id] = max(
@@ -108,10 +240,11 @@ class ChunkStore:
             return 0
         return int(self.client.count(self.collection, exact=True).count)
 
-    def _payloads(self, keys: list[str]) -> list[dict[str, Any]]:
+    def _points(self, keys: list[str], vectors: list[str] | None = None) -> list[rest.Record]:
+        """Every point, with these payload keys (and vectors)."""
         if not self.exists():
             return []
-        payloads: list[dict[str, Any]] = []
+        records: list[rest.Record] = []
         offset: Any = None
         while True:
             points, offset = self.client.scroll(
@@ -119,11 +252,11 @@ class ChunkStore:
                 limit=1024,
                 offset=offset,
                 with_payload=rest.PayloadSelectorInclude(include=keys),
-                with_vectors=False,
+                with_vectors=vectors or False,
             )
-            payloads.extend(point.payload or {} for point in points)
+            records.extend(points)
             if offset is None:
-                return payloads
+                return records
 
     def close(self) -> None:
         self.client.close()

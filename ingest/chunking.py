@@ -19,7 +19,7 @@ from pydantic import PrivateAttr
 
 # Metadata that helps the embedding find a chunk (the rest is bookkeeping and citation data).
 EMBEDDED_KEYS = ("title", "doc_type", "vendors")
-CITATION_KEYS = ("source", "title", "doc_type", "published", "vendors", "locator")
+CITATION_KEYS = ("source", "title", "doc_type", "published", "period", "vendors", "locator")
 CHUNK_NAMESPACE = uuid.UUID("6f1c2b1e-6a57-4b8e-9a43-0f9e3c1d7a10")
 
 

@@ -47,6 +47,8 @@ def build_document(
             "doc_type": doc_type_for(candidate.source, fields.get("doc_type")),
             "published": published.isoformat(),
             "vendors": doc_vendors,
+            "declared": declared,
+            "period": str(fields.get("period") or ""),
             "path": str(candidate.path),
             "file_sha256": sha,
             "sections": sections,

@@ -93,6 +93,21 @@ def title_from_name(path: Path) -> str:
     return words[:1].upper() + words[1:] if words else path.name
 
 
+CORPORATE_WORDS = {
+    "inc", "inc.", "corp", "corp.", "corporation", "company", "co", "co.", "group", "holdings",
+    "plc", "ltd", "ltd.", "limited", "resorts", "health", "international", "technologies",
+}  # fmt: skip
+
+
+def short_names(name: str) -> list[str]:
+    """'MGM Resorts International' -> ['MGM']: the name without its corporate words."""
+    words = name.split()
+    while len(words) > 1 and words[-1].lower().strip(",") in CORPORATE_WORDS:
+        words.pop()
+    short = " ".join(words)
+    return [short] if short != name and len(short) > 2 else []
+
+
 class VendorCatalog:
     """Canonical vendor names and aliases; detects which vendors a text mentions."""
 
@@ -126,6 +141,13 @@ class VendorCatalog:
                 a for a in [name, *names] if a.lower() not in self._canonical
             )
         self._build(merged)
+
+    def learn(self, names: list[str]) -> None:
+        """Companies named in documents' front matter, with their short names ('MGM' for
+        'MGM Resorts'), so questions naming them are recognised; known names are kept."""
+        new = {n: short_names(n) for n in dict.fromkeys(names) if n.lower() not in self._canonical}
+        if new:
+            self.extend(new)
 
     def names_for(self, term: str) -> list[str]:
         """Every name that refers to the same vendor as term (just term when unknown)."""

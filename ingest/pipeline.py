@@ -7,7 +7,7 @@ import hashlib
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, suppress
 from functools import cached_property
 from pathlib import Path
@@ -80,10 +80,11 @@ class Ingestor:
         self.docstore_path = settings.docstore_path
         self.docstore = (
             SimpleDocumentStore.from_persist_path(str(self.docstore_path))
-            if self.docstore_path.exists()
-            else SimpleDocumentStore()
+            if self.docstore_path.exists() and not store.rebuilt
+            else SimpleDocumentStore()  # a rebuilt store starts empty: every file is new
         )
         self.problems = ProblemLog(settings.data_dir / "problems.json")
+        self._learn_companies(self.docstore.docs.values())
         self._embed_model = embed_model
         self._facts_read = False  # the fact store is re-read from the files once per process
 
@@ -240,6 +241,7 @@ class Ingestor:
             self.docstore.set_document_hashes({doc.doc_id: doc.hash for doc in documents})
             self.docstore.add_documents(documents, allow_update=True)
             self.persist()  # a crash loses at most the batch in flight
+        self._learn_companies(documents)
 
     # -- removal and persistence -------------------------------------------------------
 
@@ -262,6 +264,10 @@ class Ingestor:
         store = FactStore(self.settings.facts_path)
         self.catalog.extend(store.vendor_aliases())
         return store
+
+    def _learn_companies(self, documents: Iterable[BaseNode]) -> None:
+        """Companies declared in front matter are recognised in questions from now on."""
+        self.catalog.learn([v for doc in documents for v in doc.metadata.get("declared", [])])
 
     def _learn_vendors(self, pending: list[tuple[Candidate, LoadedFile, str]]) -> None:
         """Registry aliases name vendors in the documents of the same run too."""
