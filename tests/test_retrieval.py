@@ -8,11 +8,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 from qdrant_client import QdrantClient
 from qdrant_client.http import models as rest
 
 from assistant.hybrid import tokens
-from assistant.retrieval import Focus, years_in
+from assistant.retrieval import Focus, by_best_sentence, years_in
 from assistant.service import VendorIntel
 from assistant.settings import Settings
 from tests.builders import markdown, write
@@ -166,3 +168,15 @@ def test_eval_names_the_line_of_a_bad_dataset(settings: Settings, tmp_path: Path
 
     assert result.returncode == 2
     assert "line 2" in result.stderr and "gold_sources" in result.stderr
+
+
+def test_reranking_puts_the_chunk_with_the_answering_sentence_first(
+    embed_model: BaseEmbedding,
+) -> None:
+    question = "When does the Globex agreement renew?"
+    vague = TextNode(text="Office hours are nine to five. Parking is on level two.")
+    exact = TextNode(text="Lunch is served at noon. The Globex agreement renews on 30 June 2027.")
+    hits = [NodeWithScore(node=vague, score=0.9), NodeWithScore(node=exact, score=0.1)]
+    query = QueryBundle(question, embedding=embed_model.get_query_embedding(question))
+
+    assert [h.node for h in by_best_sentence(hits, query, embed_model)] == [exact, vague]
