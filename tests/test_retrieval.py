@@ -180,3 +180,17 @@ def test_reranking_puts_the_chunk_with_the_answering_sentence_first(
     query = QueryBundle(question, embedding=embed_model.get_query_embedding(question))
 
     assert [h.node for h in by_best_sentence(hits, query, embed_model)] == [exact, vague]
+
+
+def test_keyword_search_follows_edits_and_deletions(intel: VendorIntel, inbox: Path) -> None:
+    write(inbox / "notes" / "a.md", markdown("Note A", f"{FILLER} Reference QX-5512."))
+    write(inbox / "notes" / "b.md", markdown("Note B", f"{FILLER} Reference ZT-9034."))
+    assert intel.ingest(progress=False).ok
+    assert sources_for(intel, "Which note cites QX-5512?", k=1) == ["notes/a.md"]
+
+    write(inbox / "notes" / "b.md", markdown("Note B", f"{FILLER} Reference QX-5512 as well."))
+    (inbox / "notes" / "a.md").unlink()
+    intel.ingest(progress=False)
+
+    assert sources_for(intel, "Which note cites QX-5512?", k=2) == ["notes/b.md"]
+    assert len(intel.store.keyword_index()) == intel.store.count()
