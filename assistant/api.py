@@ -17,11 +17,10 @@ from pydantic import BaseModel, Field
 
 from assistant.briefing_render import render
 from assistant.checkpoints import run_briefing
-from assistant.embeddings import EmbeddingModelError
+from assistant.errors import EmbeddingModelError, StoreUnavailableError
 from assistant.models import Answer, DocumentInfo, FileOutcome, Health, Restart, Token
 from assistant.service import VendorIntel
 from assistant.settings import PROJECT_ROOT, Settings
-from assistant.store import StoreUnavailableError
 from ingest.report import IngestReport
 
 logger = logging.getLogger(__name__)

@@ -22,9 +22,8 @@ from assistant.api import running_service
 from assistant.briefing_render import render_markdown
 from assistant.chat_data import FeedbackOnlyDataLayer
 from assistant.checkpoints import run_briefing
-from assistant.embeddings import EmbeddingModelError
+from assistant.errors import EmbeddingModelError, StoreUnavailableError
 from assistant.models import Answer, Citation, EvalPoint, FactTable, FileOutcome, Restart, Token
-from assistant.store import StoreUnavailableError
 
 logger = logging.getLogger(__name__)
 ALL_VENDORS = "All vendors"

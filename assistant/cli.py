@@ -9,19 +9,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
 
-from assistant.briefing_render import render
-from assistant.checkpoints import run_briefing
-from assistant.embeddings import EmbeddingModelError
+from assistant.errors import EmbeddingModelError, StoreUnavailableError
 from assistant.models import Answer
 from assistant.remote import RemoteService, register_server, running_server, unregister_server
-from assistant.service import VendorIntel
 from assistant.settings import Settings
-from assistant.store import StoreUnavailableError
+
+if TYPE_CHECKING:
+    from assistant.service import VendorIntel
 
 app = typer.Typer(
     help="Questions about your AI vendors, answered with cited evidence.",
@@ -63,6 +62,8 @@ def service() -> Iterator[VendorIntel | RemoteService]:
 
     Setup problems exit with a message, not a trace.
     """
+    from assistant.service import VendorIntel  # llama-index and the store: not for --help
+
     settings = load_settings()
     intel: VendorIntel | RemoteService
     try:
@@ -123,7 +124,8 @@ def evaluate(
 ) -> None:
     """Measure retrieval (hit@k, MRR, recall) and citation precision on a question set."""
     from assistant.evaluation import evaluate as run_evaluation
-    from assistant.evaluation import load_dataset, render_table
+    from assistant.evaluation import load_dataset
+    from assistant.evaluation import render_table as metrics_table
 
     try:
         questions = load_dataset(dataset)
@@ -135,7 +137,7 @@ def evaluate(
         report = run_evaluation(
             intel, questions, k, compare, progress=lambda m: typer.echo(m, err=True)
         )
-    typer.echo(json.dumps(report, indent=2) if as_json else render_table(report))
+    typer.echo(json.dumps(report, indent=2) if as_json else metrics_table(report))
 
 
 @app.command()
@@ -221,6 +223,9 @@ def checkpoints(
         if isinstance(intel, RemoteService):
             text = intel.checkpoints(vendor or [], fmt)
         else:
+            from assistant.briefing_render import render
+            from assistant.checkpoints import run_briefing
+
             text = render(run_briefing(intel, vendor or None), fmt)
     if out is None:
         typer.echo(text)
@@ -256,6 +261,7 @@ def serve(
     import uvicorn
 
     from assistant.api import create_app
+    from assistant.service import VendorIntel
 
     settings = load_settings()
     log_to_stderr(settings)

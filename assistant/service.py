@@ -19,6 +19,7 @@ from assistant.embeddings import (
     EmbeddingCache,
     load_embedding_model,
 )
+from assistant.errors import StoreUnavailableError
 from assistant.events import EventLog
 from assistant.fact_answers import FactAnswerer
 from assistant.feedback import FeedbackStore
@@ -26,7 +27,7 @@ from assistant.generation import GroundedAnswerer
 from assistant.grounded import load_prompts
 from assistant.llm import LLMUnavailableError, ProviderChain
 from assistant.models import Answer, DocumentInfo, FileOutcome, Health, Restart, Token
-from assistant.store import ChunkStore, StoreUnavailableError
+from assistant.store import ChunkStore
 from ingest.facts import EvalResult, Workflow
 from ingest.metadata import VendorCatalog
 from ingest.pipeline import Ingestor, is_within

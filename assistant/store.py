@@ -18,6 +18,7 @@ from llama_index.vector_stores.qdrant import QdrantVectorStore
 from qdrant_client import QdrantClient
 from qdrant_client.http import models as rest
 
+from assistant.errors import StoreUnavailableError
 from assistant.hybrid import encode_documents, encode_queries, fusion
 from assistant.keywords import KeywordIndex
 
@@ -34,10 +35,6 @@ warnings.filterwarnings("ignore", message="Payload indexes have no effect in the
 FILTERED_POOL = 5  # a filtered embedding search first ranks this many times the chunks asked
 # The payload key llama-index's Qdrant store writes with each chunk's document id.
 DOC_ID_KEY = "doc_id"
-
-
-class StoreUnavailableError(RuntimeError):
-    """The vector store cannot be opened or reached."""
 
 
 def open_client(settings: Settings) -> QdrantClient:

@@ -119,3 +119,27 @@ def test_cli_talks_to_the_running_server_that_holds_the_store(served: Served) ->
     assert len(listing) >= 11
     refused = vendorintel(settings, "ingest", str(served.inbox / "evals"))
     assert refused.returncode == 2 and "holds the index" in refused.stderr
+
+
+def test_commands_that_need_no_model_never_import_torch(settings: Settings) -> None:
+    probe = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from assistant.cli import app\n"
+        "heavy = ('torch', 'llama_index.core', 'qdrant_client')\n"
+        "light = not any(m in sys.modules for m in heavy)\n"
+        "result = CliRunner().invoke(app, ['documents'])\n"
+        "print(light, 'torch' in sys.modules, result.exit_code)\n"
+    )
+    env = {
+        **os.environ,
+        "VENDORINTEL_DATA_DIR": str(settings.data_dir),
+        "VENDORINTEL_INBOX": str(settings.inbox_dir),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120
+    )
+
+    # Importing the command line loads neither the model nor the index; `documents` opens
+    # the index but never the model.
+    assert done.stdout.split() == ["True", "False", "0"], done.stderr

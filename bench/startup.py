@@ -1,0 +1,98 @@
+"""Start-up costs: the command line for commands that need no model, and `vendorintel serve`
+until its first answered question (model load included).
+
+Runs over a copy of samples/inbox, already ingested, in a temporary folder. Usage:
+    .venv/bin/python bench/startup.py [--repeats 5] [--out bench/results/startup.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from assistant.settings import PROJECT_ROOT
+
+QUESTION = "What is our fallback for contract clause extraction?"
+
+
+def timed(command: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, env=env, check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def serve_to_first_answer(cli: list[str], env: dict[str, str]) -> float:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/api/ask"
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [*cli, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        while time.perf_counter() - started < 300:
+            try:
+                if httpx.post(url, json={"question": QUESTION}, timeout=60).status_code == 200:
+                    return time.perf_counter() - started
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("serve did not answer within 300 s")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "bench/results/startup.json")
+    args = parser.parse_args()
+    cli = [sys.executable, "-m", "assistant.cli"]
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        shutil.copytree(PROJECT_ROOT / "samples" / "inbox", root / "inbox")
+        env = {
+            **os.environ,
+            "HF_HUB_OFFLINE": "1",
+            "VENDORINTEL_DATA_DIR": str(root / "data"),
+            "VENDORINTEL_INBOX": str(root / "inbox"),
+            "VENDORINTEL_WATCH_INBOX": "false",
+        }
+        subprocess.run([*cli, "ingest"], env=env, check=True, capture_output=True)
+        runs = {
+            "help_s": [timed([*cli, "--help"], env) for _ in range(args.repeats)],
+            "documents_s": [timed([*cli, "documents"], env) for _ in range(args.repeats)],
+            "ask_cli_s": [timed([*cli, "ask", QUESTION], env) for _ in range(args.repeats)],
+            "serve_to_first_answer_s": [serve_to_first_answer(cli, env) for _ in range(3)],
+        }
+    report = {name: round(statistics.median(values), 2) for name, values in runs.items()}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n", "utf-8")
+    print(f"{'measure (median seconds)':32}{'value':>8}")
+    for name, value in report.items():
+        print(f"{name:32}{value:>8}")
+    print(f"\nwritten to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
