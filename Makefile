@@ -11,7 +11,7 @@ RUN_ENV := VENDORINTEL_DATA_DIR=$(DATA_DIR) VENDORINTEL_INBOX=$(INBOX)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install run demo-inbox ask lint format browser test clean
+.PHONY: install run demo-inbox ask lint format browser test bench clean
 
 install: $(VENV)/.installed
 
@@ -55,6 +55,11 @@ browser:
 
 test: lint browser
 	$(BIN)/pytest
+
+# Measurements, not tests: each prints a table and writes JSON under bench/results/.
+bench: install
+	$(BIN)/python bench/startup.py
+	$(BIN)/python bench/financebench.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache test-artifacts .files
