@@ -56,8 +56,12 @@ browser:
 test: lint browser
 	$(BIN)/pytest
 
-# Measurements, not tests: each prints a table and writes JSON under bench/results/.
+# Measurements, not tests: each prints its figures and writes JSON under bench/results/.
+# BENCH_FILES=800 makes the ingestion and query corpora about 10,000 chunks (default ~2,000).
+BENCH_FILES ?= 160
 bench: install
+	$(BIN)/python bench/ingestion.py --files $(BENCH_FILES)
+	$(BIN)/python bench/query.py --files $(BENCH_FILES)
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/financebench.py
 

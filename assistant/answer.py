@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from assistant.hybrid import tokens
 from assistant.models import Answer, Citation
 from assistant.sentences import Span, split_passage, split_yaml_blocks
 from ingest.chunking import span_label
@@ -24,6 +25,7 @@ MIN_WORDS = 4
 SENTENCE_WEIGHT = 0.7  # the rest of the score is the whole chunk's similarity
 NEAR_BEST = 0.12  # sentences this far below the best one do not make the answer
 NEAR_DUPLICATE = 0.92
+SHORTLIST = 24  # sentences embedded per answer, at most
 # Names, figures and model ids in a question: capitalised words after the first, words with
 # digits (FY2025, qwen-max-2026, R1) and hyphenated ids. Evidence must mention each of them.
 KEY_TERM = re.compile(r"(?<![\w-])([A-Z][\w&.-]*[\w]|[\w.-]*\d[\w.-]*|[a-z]+(?:-[\w]+)+)(?![\w-])")
@@ -57,6 +59,18 @@ def candidate_sentences(hits: list[NodeWithScore]) -> list[Sentence]:
             if len(span.text.split()) >= MIN_WORDS:
                 candidates.append(Sentence(span, index, position))
     return candidates
+
+
+def shortlist(candidates: list[Sentence], question_terms: set[str]) -> list[Sentence]:
+    """At most SHORTLIST sentences to embed (embedding them is most of an answer's time): those
+    sharing the most terms with the question, then those of the best-ranked chunks."""
+    if len(candidates) <= SHORTLIST:
+        return candidates
+    ranked = sorted(
+        range(len(candidates)),
+        key=lambda i: (-len(question_terms & set(tokens(candidates[i].text))), candidates[i].hit),
+    )
+    return [candidates[i] for i in sorted(ranked[:SHORTLIST])]
 
 
 def key_terms(question: str) -> list[str]:
@@ -127,10 +141,12 @@ class ExtractiveAnswerer:
         self.names_for = names_for
 
     def score(
-        self, query_embedding: list[float], hits: list[NodeWithScore]
+        self, query_embedding: list[float], hits: list[NodeWithScore], question: str = ""
     ) -> list[tuple[float, Sentence, np.ndarray]]:
-        """Candidates with their combined score, best first."""
+        """Candidates with their combined score, best first (a shortlist, given the question)."""
         candidates = candidate_sentences(hits)
+        if question:
+            candidates = shortlist(candidates, set(tokens(question)))
         if not candidates:
             return []
         vectors = np.asarray(
@@ -157,7 +173,7 @@ class ExtractiveAnswerer:
     ) -> Answer:
         """Cited sentences, or no_evidence(missing key terms) when the evidence is too weak."""
         missing = missing_terms(question, hits, self.names_for)
-        scored = [] if missing else self.score(query_embedding, hits)
+        scored = [] if missing else self.score(query_embedding, hits, question)
         if not scored or scored[0][0] < self.min_score:
             return Answer(answer=no_evidence(missing), status="insufficient_evidence")
         floor = max(self.min_score, scored[0][0] - NEAR_BEST)

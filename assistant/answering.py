@@ -122,7 +122,7 @@ class Answering:
         """The extractive answer from retrieved passages (see assistant/answer.py)."""
         settings = self.intel.settings
         answerer = ExtractiveAnswerer(
-            self.intel.embed_model,
+            self.intel.cached_embed_model(),
             settings.min_evidence_score,
             settings.answer_sentences,
             self.intel.catalog.names_for,

@@ -121,12 +121,16 @@ class VendorIntel:
     def embedding_cache(self) -> EmbeddingCache:
         return EmbeddingCache(self.settings.data_dir / "embeddings.sqlite3")
 
+    def cached_embed_model(self) -> BaseEmbedding:
+        """The model behind the content cache: text embedded once (a chunk at ingestion, a
+        sentence when it is first scored for an answer) is never embedded again."""
+        return CachingEmbedding(self.embed_model, self.embedding_cache)
+
     @cached_property
     def ingestor(self) -> Ingestor:
-        def cached_model() -> BaseEmbedding:
-            return CachingEmbedding(self.embed_model, self.embedding_cache)
-
-        ingestor = Ingestor(self.settings, self.store, cached_model, self.catalog, self._store_lock)
+        ingestor = Ingestor(
+            self.settings, self.store, self.cached_embed_model, self.catalog, self._store_lock
+        )
         _ = ingestor.facts  # the registry's vendor aliases, known from the last run
         return ingestor
 
@@ -223,7 +227,7 @@ class VendorIntel:
             facts.evals(),
             document,
             self.catalog.detect,
-            self.embed_model.get_text_embedding_batch,
+            self.cached_embed_model().get_text_embedding_batch,
             self.settings.regression_drop,
         )
 

@@ -12,10 +12,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from llama_index.core.schema import QueryBundle
-
 from assistant.answer import ExtractiveAnswerer, missing_terms
-from assistant.retrieval import retrieve
 from assistant.service import VendorIntel
 from assistant.settings import PROJECT_ROOT, Settings
 
@@ -47,10 +44,9 @@ def best_scores(intel: VendorIntel, questions: list[str]) -> list[dict[str, obje
     rows = []
     for question in questions:
         embedding = intel.embed_model.get_query_embedding(question)
-        hits = retrieve(
-            intel.store, intel.embed_model, QueryBundle(question, embedding=embedding), 8
-        )
-        scored = answerer.score(embedding, hits)
+        focus = intel.answering.focus(question)
+        hits = intel.answering.search(question, embedding, None, 8, focus=focus)
+        scored = answerer.score(embedding, hits, question)
         rows.append(
             {
                 "score": round(scored[0][0], 3) if scored else 0.0,
