@@ -1,5 +1,5 @@
 """Keyword search beside the embedding: BM25-style sparse vectors computed here (offline, no
-model), and reciprocal rank fusion of the dense and sparse result lists.
+model), and the fusion of the dense and sparse result lists (by scores or by ranks).
 
 Qdrant weighs each term by its inverse document frequency (the IDF modifier of the sparse
 vector), so a chunk's vector holds only the saturated term frequency of BM25.
