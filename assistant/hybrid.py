@@ -100,10 +100,15 @@ def rrf_ranking(
     dense: VectorStoreQueryResult, sparse: VectorStoreQueryResult, alpha: float
 ) -> list[str]:
     """Ids by weighted reciprocal rank (alpha for dense, 1 - alpha for sparse)."""
+    return reciprocal_rank([dense.ids or [], sparse.ids or []], [2 * alpha, 2 * (1 - alpha)])
+
+
+def reciprocal_rank(ranked: Sequence[Sequence[str]], weights: Sequence[float]) -> list[str]:
+    """Ids of several ranked lists, ordered by the weighted sum of 1 / (RRF_K + rank)."""
     fused: defaultdict[str, float] = defaultdict(float)
-    for result, weight in ((dense, alpha), (sparse, 1 - alpha)):
-        for rank, node_id in enumerate(result.ids or []):
-            fused[node_id] += 2 * weight / (RRF_K + rank + 1)
+    for ids, weight in zip(ranked, weights, strict=True):
+        for rank, node_id in enumerate(ids):
+            fused[node_id] += weight / (RRF_K + rank + 1)
     return sorted(fused, key=fused.__getitem__, reverse=True)
 
 

@@ -4,7 +4,6 @@ chunks about the companies and periods the question names ranked up."""
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -13,7 +12,7 @@ from llama_index.core import VectorStoreIndex
 from llama_index.core.schema import NodeWithScore, QueryBundle
 from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
 
-from assistant.hybrid import RRF_K
+from assistant.hybrid import reciprocal_rank
 
 if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -132,8 +131,5 @@ def fuse(ranked: list[list[NodeWithScore]], top_k: int) -> list[NodeWithScore]:
     if len(ranked) == 1:
         return ranked[0][:top_k]
     hits = {hit.node.node_id: hit for hits in ranked for hit in hits}
-    fused: defaultdict[str, float] = defaultdict(float)
-    for hits_ in ranked:
-        for rank, hit in enumerate(hits_):
-            fused[hit.node.node_id] += 1 / (RRF_K + rank + 1)
-    return [hits[node_id] for node_id in sorted(fused, key=fused.__getitem__, reverse=True)[:top_k]]
+    ids = [[hit.node.node_id for hit in hits_] for hits_ in ranked]
+    return [hits[node_id] for node_id in reciprocal_rank(ids, [1.0] * len(ids))[:top_k]]
