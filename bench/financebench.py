@@ -122,12 +122,12 @@ def main() -> None:
     if evaluation.returncode != 0:
         sys.exit(evaluation.stderr)
     report = {**json.loads(evaluation.stdout), "chunks": lengths}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n", "utf-8")
+    from common import save  # bench/ is the script's folder
+
     from assistant.evaluation import render_table
 
     print(render_table(report))
-    print(f"\nwritten to {args.out}")
+    save(report, args.out)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ Usage: .venv/bin/python bench/ingestion.py [--files 160] [--out bench/results/in
 from __future__ import annotations
 
 import argparse
-import json
 import resource
 import shutil
 import tempfile
@@ -22,7 +21,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from corpus import build  # bench/ is the script's folder, first on the import path
+from common import print_table, save  # bench/ is the script's folder, first on the path
+from corpus import build
 from llama_index.core.schema import MetadataMode
 
 from assistant.service import VendorIntel
@@ -106,12 +106,8 @@ def main() -> None:
         "one_percent_changed_share": "<= 0.05",
         "delete_s_per_file": "flat across sizes",
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n", "utf-8")
-    print(f"{'measure':36}{'value':>12}  goal")
-    for name, value in report.items():
-        print(f"{name:36}{value!s:>12}  {goals.get(name, '')}")
-    print(f"\nwritten to {args.out}")
+    print_table(report, "measure", goals)
+    save(report, args.out)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,7 +24,8 @@ import time
 from pathlib import Path
 
 import httpx
-from corpus import TOPICS, VENDORS, build  # bench/ is the script's folder
+from common import free_port, save  # bench/ is the script's folder
+from corpus import TOPICS, VENDORS, build
 
 from assistant.service import VendorIntel
 from assistant.settings import PROJECT_ROOT, Settings
@@ -83,12 +83,6 @@ def in_process(settings: Settings) -> dict[str, object]:
     floor = statistics.median(times["bare_query"]) + statistics.median(times["embed"])
     report["ask_over_bare_plus_embedding"] = round(statistics.median(times["ask"]) / floor, 2)
     return report
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def under_load(settings: Settings, clients: int, seconds: float) -> dict[str, object]:
@@ -162,11 +156,9 @@ def main() -> None:
     settings = Settings(data_dir=work / "data", inbox=work / "inbox", watch_inbox=False)
     report = {"in_process": in_process(settings)}
     report["http_load"] = under_load(settings, args.clients, args.seconds)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n", "utf-8")
     print(json.dumps(report, indent=2))
     print("goals: ask median < 300 ms; ask_over_bare_plus_embedding <= 5; errors = 0")
-    print(f"written to {args.out}")
+    save(report, args.out)
 
 
 if __name__ == "__main__":

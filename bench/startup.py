@@ -8,10 +8,8 @@ Runs over a copy of samples/inbox, already ingested, in a temporary folder. Usag
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -20,6 +18,7 @@ import time
 from pathlib import Path
 
 import httpx
+from common import free_port, print_table, save  # bench/ is the script's folder
 
 from assistant.settings import PROJECT_ROOT
 
@@ -30,12 +29,6 @@ def timed(command: list[str], env: dict[str, str]) -> float:
     started = time.perf_counter()
     subprocess.run(command, env=env, check=True, capture_output=True)
     return time.perf_counter() - started
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def serve_to_first_answer(cli: list[str], env: dict[str, str]) -> float:
@@ -86,12 +79,8 @@ def main() -> None:
             "serve_to_first_answer_s": [serve_to_first_answer(cli, env) for _ in range(3)],
         }
     report = {name: round(statistics.median(values), 2) for name, values in runs.items()}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n", "utf-8")
-    print(f"{'measure (median seconds)':32}{'value':>8}")
-    for name, value in report.items():
-        print(f"{name:32}{value:>8}")
-    print(f"\nwritten to {args.out}")
+    print_table(report, "measure (median seconds)")
+    save(report, args.out)
 
 
 if __name__ == "__main__":
