@@ -281,7 +281,7 @@ def cite(body: str, sources: list[Source]) -> Answer:
         if int(n) not in order:
             order.append(int(n))
     renumbered = CITED.sub(lambda m: f"[{order.index(int(m.group(1))) + 1}]", body)
-    statements = re.split(r"(?<=[.!?])\s+", renumbered)
+    statements = [s for line in renumbered.splitlines() for s in SENTENCE_END.split(line)]
     citations = []
     for new, old in enumerate(order, start=1):
         citing = [s for s in statements if f"[{new}]" in s]
