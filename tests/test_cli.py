@@ -121,7 +121,9 @@ def test_cli_talks_to_the_running_server_that_holds_the_store(served: Served) ->
     assert refused.returncode == 2 and "holds the index" in refused.stderr
 
 
-def test_commands_that_need_no_model_never_import_torch(settings: Settings) -> None:
+def test_commands_that_need_no_model_never_import_torch_or_onnxruntime(
+    settings: Settings,
+) -> None:
     probe = (
         "import sys\n"
         "from typer.testing import CliRunner\n"
@@ -129,7 +131,8 @@ def test_commands_that_need_no_model_never_import_torch(settings: Settings) -> N
         "heavy = ('torch', 'llama_index.core', 'qdrant_client')\n"
         "light = not any(m in sys.modules for m in heavy)\n"
         "result = CliRunner().invoke(app, ['documents'])\n"
-        "print(light, 'torch' in sys.modules, result.exit_code)\n"
+        "model = any(m in sys.modules for m in ('torch', 'onnxruntime'))\n"
+        "print(light, model, result.exit_code)\n"
     )
     env = {
         **os.environ,
