@@ -56,14 +56,12 @@ browser:
 test: lint browser
 	$(BIN)/pytest
 
-# Measurements, not tests: each prints its figures and writes JSON under bench/results/.
-# BENCH_FILES=800 makes the ingestion and query corpora about 10,000 chunks (default ~2,000).
-BENCH_FILES ?= 160
+# Measurements, not tests: each prints its figures beside their goals and writes JSON under
+# bench/results/. BENCH_SIZE=full: about 10,000 chunks and FinanceBench with every embedding
+# backend (about an hour); small (default) takes a few minutes.
+BENCH_SIZE ?= small
 bench: install
-	$(BIN)/python bench/ingestion.py --files $(BENCH_FILES)
-	$(BIN)/python bench/query.py --files $(BENCH_FILES)
-	$(BIN)/python bench/startup.py
-	$(BIN)/python bench/financebench.py
+	$(BIN)/python bench/suite.py --size $(BENCH_SIZE)
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache test-artifacts .files

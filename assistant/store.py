@@ -21,7 +21,7 @@ from qdrant_client.http import models as rest
 from assistant.embeddings import MODEL_NAME
 from assistant.errors import StoreUnavailableError
 from assistant.hybrid import encode_documents, encode_queries, fusion
-from assistant.keywords import KeywordIndex
+from assistant.local_index import LocalIndex
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 # Local mode has no payload indexes; llama-index asks for them anyway, and the warning is noise.
 warnings.filterwarnings("ignore", message="Payload indexes have no effect in the local Qdrant")
 
-FILTERED_POOL = 5  # a filtered embedding search first ranks this many times the chunks asked
 # The payload key llama-index's Qdrant store writes with each chunk's document id.
 DOC_ID_KEY = "doc_id"
 VECTOR_SPACE_KEY = "vector_space"  # collection metadata: the model and backend of the vectors
@@ -58,27 +57,28 @@ def open_client(settings: Settings) -> QdrantClient:
 
 
 class HybridStore(QdrantVectorStore):
-    """llama-index's Qdrant store, hybrid; in embedded mode the keyword half of a hybrid
-    query is answered by a KeywordIndex (see there why), and fused the same way."""
+    """llama-index's Qdrant store, hybrid; in embedded mode both halves of a hybrid query are
+    answered by a LocalIndex (see there why), and fused the same way."""
 
-    _keywords: Callable[[], KeywordIndex] | None = PrivateAttr(default=None)
+    _local: Callable[[], LocalIndex] | None = PrivateAttr(default=None)
 
     def __init__(self, **kwargs: Any) -> None:  # QdrantVectorStore's own arguments
         super().__init__(**kwargs)
 
-    def use_keyword_index(self, keywords: Callable[[], KeywordIndex]) -> None:
-        self._keywords = keywords
+    def use_local_index(self, local: Callable[[], LocalIndex]) -> None:
+        self._local = local
 
     def query(self, query: VectorStoreQuery, **kwargs: Any) -> VectorStoreQueryResult:
         hybrid = query.mode == VectorStoreQueryMode.HYBRID and bool(query.query_str)
-        if self._keywords is None or not hybrid or not KeywordIndex.handles(query.filters):
+        if self._local is None or not hybrid or not LocalIndex.handles(query.filters):
             return super().query(query, **kwargs)
-        keywords = self._keywords()
-        allowed = keywords.mask(query.filters)
-        dense = self._dense_search(query, keywords.ids_in(allowed))
+        assert query.query_embedding is not None
+        local = self._local()
+        allowed = local.mask(query.filters)
+        dense = local.dense_search(query.query_embedding, query.similarity_top_k, allowed)
         indices, values = encode_queries([str(query.query_str)])
         limit = query.sparse_top_k or query.similarity_top_k
-        sparse = keywords.search((indices[0], values[0]), limit, allowed)
+        sparse = local.search((indices[0], values[0]), limit, allowed)
         payloads = self._payloads([point_id for point_id, _ in dense + sparse])
         assert self._hybrid_fusion_fn is not None  # set with enable_hybrid
         return self._hybrid_fusion_fn(
@@ -87,34 +87,6 @@ class HybridStore(QdrantVectorStore):
             alpha=query.alpha if query.alpha is not None else 0.5,
             top_k=query.hybrid_top_k or query.similarity_top_k,
         )
-
-    def _dense_search(
-        self, query: VectorStoreQuery, allowed: set[str] | None
-    ) -> list[tuple[str, float]]:
-        """Ids and scores by embedding. A filter is applied here, on ids: local mode evaluates
-        payload filters point by point in Python. The best few hundred usually hold enough
-        that pass; when they do not, every point is ranked."""
-        assert query.query_embedding is not None
-        wanted = query.similarity_top_k
-        first = wanted if allowed is None else wanted * FILTERED_POOL
-        for limit in (first, max(first, self._keywords_count())):
-            points = self.client.query_points(
-                self.collection_name,
-                query=query.query_embedding,
-                using=self.dense_vector_name,
-                limit=max(limit, 1),
-                with_payload=False,
-            ).points
-            found = [
-                (str(p.id), p.score) for p in points if allowed is None or str(p.id) in allowed
-            ]
-            if len(found) >= wanted or len(points) < limit:
-                break
-        return found[:wanted]
-
-    def _keywords_count(self) -> int:
-        assert self._keywords is not None
-        return len(self._keywords())
 
     def _payloads(self, point_ids: list[str]) -> dict[str, dict[str, Any]]:
         records = self.client.retrieve(
@@ -157,24 +129,26 @@ class ChunkStore:
             sparse_query_fn=encode_queries,
             hybrid_fusion_fn=fusion(settings.hybrid_fusion),
         )
-        self._keywords: KeywordIndex | None = None
+        self._local: LocalIndex | None = None
         self._space_recorded = self.exists() and not self.rebuilt
         if not settings.qdrant_url:
-            self.vector_store.use_keyword_index(self.keyword_index)
+            self.vector_store.use_local_index(self.local_index)
 
-    def keyword_index(self) -> KeywordIndex:
-        """The embedded store's keyword index, read from the collection on first use."""
-        if self._keywords is None:
-            keywords = KeywordIndex(DOC_ID_KEY)
-            name = self.vector_store.sparse_vector_name
-            for point in self._points([DOC_ID_KEY, "vendors", "doc_type"], vectors=[name]):
-                vector = (point.vector or {}).get(name)  # type: ignore[union-attr]
-                if isinstance(vector, rest.SparseVector):
-                    keywords.add(
-                        str(point.id), point.payload or {}, (vector.indices, vector.values)
-                    )
-            self._keywords = keywords
-        return self._keywords
+    def local_index(self) -> LocalIndex:
+        """The embedded store's search index, read from the collection on first use."""
+        if self._local is None:
+            local = LocalIndex(DOC_ID_KEY)
+            sparse_name = self.vector_store.sparse_vector_name
+            dense_name = self.vector_store.dense_vector_name
+            keys = [DOC_ID_KEY, "vendors", "doc_type"]
+            for point in self._points(keys, vectors=[sparse_name, dense_name]):
+                vectors: Any = point.vector or {}
+                sparse, dense = vectors.get(sparse_name), vectors.get(dense_name)
+                if isinstance(sparse, rest.SparseVector) and isinstance(dense, list):
+                    row = (sparse.indices, sparse.values)
+                    local.add(str(point.id), point.payload or {}, row, dense)
+            self._local = local
+        return self._local
 
     def _drop_stale_collection(self) -> bool:
         """Drop a collection that cannot serve these questions, so the next ingest rebuilds it
@@ -219,8 +193,8 @@ class ChunkStore:
                     must=[rest.FieldCondition(key=DOC_ID_KEY, match=rest.MatchAny(any=doc_ids))]
                 ),
             )
-            if self._keywords is not None:
-                self._keywords.remove_documents(doc_ids)
+            if self._local is not None:
+                self._local.remove_documents(doc_ids)
 
     def add_chunks(self, chunks: Sequence[BaseNode]) -> None:
         """Write embedded chunks (ids are stable, so writing one again replaces it)."""
@@ -228,12 +202,13 @@ class ChunkStore:
             return
         self.vector_store.add(list(chunks))
         self._record_vector_space()
-        if self._keywords is not None:
+        if self._local is not None:
             texts = [chunk.get_content(metadata_mode=MetadataMode.EMBED) for chunk in chunks]
             indices, values = encode_documents(texts)
             for chunk, row in zip(chunks, zip(indices, values, strict=True), strict=True):
                 payload = {**chunk.metadata, DOC_ID_KEY: chunk.ref_doc_id}
-                self._keywords.add(chunk.node_id, payload, row)
+                assert chunk.embedding is not None  # embedded before it is written
+                self._local.add(chunk.node_id, payload, row, chunk.embedding)
 
     def document_stats(self) -> dict[str, tuple[int, str | None]]:
         """Per document id: the number of chunks and when they were written."""

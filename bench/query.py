@@ -1,8 +1,11 @@
 """Answer latency on a generated index, and the HTTP API under concurrent load.
 
-In one warm process: the bare Qdrant query of a question's vector, the query embedding,
-retrieval (hybrid, with focus), and a full extractive `ask`, median and p95 over the questions.
-Goals: ask within 5x (bare query + one query embedding), median under 300 ms at 10,000 chunks.
+In one warm process, each in its own loop over the same questions (per question the median of
+three passes; then median and p95 over the questions): the bare Qdrant query of a question's
+vector, the query embedding, retrieval (hybrid, with focus), and a full extractive `ask`; and
+`ask_first_time`, a single pass before the others on an empty cache of sentence vectors, as a
+question over passages never answered from before. Goals: ask within 5x (bare query + one
+query embedding), median under 300 ms at 10,000 chunks.
 Then `vendorintel serve` over the same index, asked by concurrent clients from this process for
 a fixed time: throughput, p95 and errors (goal: none).
 
@@ -19,14 +22,17 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 from common import free_port, save  # bench/ is the script's folder
 from corpus import TOPICS, VENDORS, build
 
+from assistant.embedding_cache import EmbeddingCache
 from assistant.service import VendorIntel
 from assistant.settings import PROJECT_ROOT, Settings
 
@@ -50,38 +56,62 @@ def summary(values: list[float]) -> dict[str, float]:
     }
 
 
-def in_process(settings: Settings) -> dict[str, object]:
+def timings(action: Callable[[str], object], repeats: int = 3) -> list[float]:
+    """Milliseconds of the action on each question, the median over `repeats` passes."""
+    passes = []
+    for _ in range(repeats):
+        passes.append([])
+        for question in QUESTIONS:
+            started = time.perf_counter()
+            action(question)
+            passes[-1].append(ms(started))
+    return [statistics.median(values) for values in zip(*passes, strict=True)]
+
+
+def in_process(settings: Settings, scratch: Path) -> dict[str, object]:
+    """Each stage timed in its own loop over the same questions, in one warm process."""
     intel = VendorIntel(settings)
     intel.ingest(progress=False)
+    # Answers embed the sentences they score and keep them in the embedding cache. An empty
+    # cache of their own makes the first pass pay for that, as a new question does.
+    space = intel.embedding_cache.space
+    intel.__dict__["embedding_cache"] = EmbeddingCache(scratch / "sentences.sqlite3", space)
     model, client = intel.embed_model, intel.store.client
-    intel.ask(QUESTIONS[0])  # warm: model, keyword index, caches
-    times: dict[str, list[float]] = {"embed": [], "bare_query": [], "retrieval": [], "ask": []}
-    for question in QUESTIONS:
-        started = time.perf_counter()
-        vector = model.get_query_embedding(question)
-        times["embed"].append(ms(started))
-        started = time.perf_counter()
-        client.query_points(
+    model.get_query_embedding("warm up")
+    first_asks = timings(intel.ask, repeats=1)
+    vectors = {question: model.get_query_embedding(question) for question in QUESTIONS}
+
+    def bare_query(question: str) -> object:
+        return client.query_points(
             intel.store.collection,
-            query=vector,
+            query=vectors[question],
             using=intel.store.vector_store.dense_vector_name,
             limit=settings.top_k,
             with_payload=True,
         )
-        times["bare_query"].append(ms(started))
-        started = time.perf_counter()
+
+    def retrieval(question: str) -> object:
         focus = intel.answering.focus(question)
-        intel.answering.search(question, vector, None, settings.top_k, focus=focus)
-        times["retrieval"].append(ms(started))
-        started = time.perf_counter()
-        intel.ask(question)
-        times["ask"].append(ms(started))
+        return intel.answering.search(
+            question, vectors[question], None, settings.top_k, focus=focus
+        )
+
+    times = {
+        "embed": timings(model.get_query_embedding),
+        "bare_query": timings(bare_query),
+        "retrieval": timings(retrieval),
+        "ask": timings(intel.ask),
+        "ask_first_time": first_asks,
+    }
     chunks = intel.store.count()
     intel.close()
     report: dict[str, object] = {"chunks": chunks}
     report.update({name: summary(values) for name, values in times.items()})
     floor = statistics.median(times["bare_query"]) + statistics.median(times["embed"])
-    report["ask_over_bare_plus_embedding"] = round(statistics.median(times["ask"]) / floor, 2)
+    for name in ("ask", "ask_first_time"):
+        report[f"{name}_over_bare_plus_embedding"] = round(
+            statistics.median(times[name]) / floor, 2
+        )
     return report
 
 
@@ -154,10 +184,14 @@ def main() -> None:
     work = PROJECT_ROOT / "data" / f"bench-query-{args.files}"
     build(work / "inbox", args.files)
     settings = Settings(data_dir=work / "data", inbox=work / "inbox", watch_inbox=False)
-    report = {"in_process": in_process(settings)}
+    with tempfile.TemporaryDirectory() as scratch:
+        report = {"in_process": in_process(settings, Path(scratch))}
     report["http_load"] = under_load(settings, args.clients, args.seconds)
     print(json.dumps(report, indent=2))
-    print("goals: ask median < 300 ms; ask_over_bare_plus_embedding <= 5; errors = 0")
+    print(
+        "goals: ask and ask_first_time median < 300 ms; their share over bare query plus "
+        "embedding <= 5; HTTP errors = 0"
+    )
     save(report, args.out)
 
 

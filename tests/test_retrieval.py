@@ -193,4 +193,4 @@ def test_keyword_search_follows_edits_and_deletions(intel: VendorIntel, inbox: P
     intel.ingest(progress=False)
 
     assert sources_for(intel, "Which note cites QX-5512?", k=2) == ["notes/b.md"]
-    assert len(intel.store.keyword_index()) == intel.store.count()
+    assert len(intel.store.local_index()) == intel.store.count()
