@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import subprocess
+import sys
 import tempfile
 import warnings
 from functools import lru_cache
@@ -101,7 +103,7 @@ def load_embedding_model(
             raise
         # A damaged cache file (a disk error, a stray edit) is ours to replace.
         log.warning("The cached model %s does not load (%s); exporting it again", onnx_file, exc)
-        export_model(model_dir, onnx_file, quantize=backend == "onnx-int8")
+        export_in_child(model_dir, onnx_file, quantize=backend == "onnx-int8")
         return OnnxEmbedding(onnx_file, model_dir, batch_size, threads)
 
 
@@ -219,8 +221,26 @@ def exported_model(model_dir: Path, cache_dir: Path, backend: EmbeddingBackend) 
         log.warning(
             "Preparing the %s embedding model in %s (once, under a minute)", backend, target
         )
-        export_model(model_dir, target, quantize=backend == "onnx-int8")
+        export_in_child(model_dir, target, quantize=backend == "onnx-int8")
     return target
+
+
+def export_in_child(model_dir: Path, target: Path, quantize: bool) -> None:
+    """Export in a child process, so this one never loads torch: the memory torch takes is
+    not given back, and a server on the ONNX backend has no other use for it."""
+    code = (
+        "import sys; from pathlib import Path; from assistant.embeddings import export_model; "
+        "export_model(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3] == 'int8')"
+    )
+    kind = "int8" if quantize else "fp32"
+    command = [sys.executable, "-c", code, str(model_dir), str(target), kind]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        reason = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise EmbeddingModelError(
+            f"Exporting the embedding model to ONNX failed ({reason}); set "
+            "VENDORINTEL_EMBEDDING_BACKEND=torch to run it with torch instead."
+        )
 
 
 def export_model(model_dir: Path, target: Path, quantize: bool) -> None:

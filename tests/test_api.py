@@ -122,7 +122,7 @@ def test_healthz_reports_store_model_and_counts(client: TestClient, inbox: Path)
     assert response.json() == {
         "status": "ok",
         "store": {"mode": "embedded", "reachable": True, "error": None},
-        "embedding_model": {"name": "all-MiniLM-L6-v2", "loaded": True},
+        "embedding_model": {"name": "all-MiniLM-L6-v2", "backend": "onnx", "loaded": True},
         "documents": 1,
         "chunks": 1,
     }

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -112,3 +114,19 @@ def test_an_index_built_by_another_backend_is_rebuilt_and_still_cites(
         assert again.ingest(progress=False).unchanged == 11
     finally:
         again.close()
+
+
+def test_the_onnx_backend_embeds_without_loading_torch() -> None:
+    probe = (
+        "import sys\n"
+        "from assistant.embeddings import model_for\n"
+        "from assistant.settings import Settings\n"
+        "model = model_for(Settings(embedding_backend='onnx', _env_file=None))\n"
+        "print(len(model.get_query_embedding('fallback')), 'torch' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=False
+    )
+
+    # The export, when one is needed, runs in a child process; torch never enters this one.
+    assert done.stdout.split() == ["384", "False"], done.stderr
