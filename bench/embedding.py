@@ -19,6 +19,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any, get_args
 
@@ -86,6 +87,18 @@ def measure(
     return row
 
 
+def batch_sizes(texts: list[str], args: Any) -> dict[str, float]:
+    """Chunks per second of the default backend with each number of texts per model run."""
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    rates = {}
+    for size in (8, 16, 32, 64):
+        model = load_embedding_model(settings.embedding_backend, args.models, size)
+        seconds = median_s(partial(model.get_text_embedding_batch, texts), args.repeats)
+        marker = " (default)" if size == settings.embed_batch_size else ""
+        rates[f"{size}{marker}"] = round(len(texts) / seconds, 1)
+    return rates
+
+
 def quality(backend: str) -> dict[str, float] | None:
     path = RESULTS / f"financebench-{backend}.json"
     if not path.exists():
@@ -132,6 +145,7 @@ def main() -> None:
         for backend in get_args(EmbeddingBackend):
             rows[backend] = measure(backend, texts, reference, args)
             reference = rows["torch"]["vectors"]
+        batches = batch_sizes(texts, args)
     for name, row in rows.items():
         del row["vectors"]
         row["speedup"] = round(row["chunks_per_s"] / rows["torch"]["chunks_per_s"], 2)
@@ -145,7 +159,8 @@ def main() -> None:
         }
         print_table(flat, name, {"cosine_min": ">= 0.999 (fp32)"} if name == "onnx" else {})
         print()
-    print(f"rule's choice: {chosen} ({note}); product default: {default}")
+    print_table(batches, "default backend, texts per model run")
+    print(f"\nrule's choice: {chosen} ({note}); product default: {default}")
     if chosen and chosen != default:
         print("!! the product default is not the rule's choice")
     save(

@@ -31,6 +31,18 @@ def timed(command: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - started
 
 
+def loads_a_model_runtime(args: list[str], env: dict[str, str]) -> bool:
+    """Whether the command imports torch or onnxruntime (read from -X importtime)."""
+    command = [sys.executable, "-X", "importtime", "-m", "assistant.cli", *args]
+    done = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
+    imported = {
+        line.rsplit("|", 1)[-1].strip()
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    return bool(imported & {"torch", "onnxruntime"})
+
+
 def serve_to_first_answer(cli: list[str], env: dict[str, str]) -> float:
     port = free_port()
     url = f"http://127.0.0.1:{port}/api/ask"
@@ -78,8 +90,18 @@ def main() -> None:
             "ask_cli_s": [timed([*cli, "ask", QUESTION], env) for _ in range(args.repeats)],
             "serve_to_first_answer_s": [serve_to_first_answer(cli, env) for _ in range(3)],
         }
-    report = {name: round(statistics.median(values), 2) for name, values in runs.items()}
-    print_table(report, "measure (median seconds)")
+        report: dict[str, object] = {
+            name: round(statistics.median(values), 2) for name, values in runs.items()
+        }
+        for command in ("--help", "documents"):
+            report[f"{command.strip('-')}_loads_torch_or_onnxruntime"] = loads_a_model_runtime(
+                [command], env
+            )
+    goals = {
+        "help_loads_torch_or_onnxruntime": "False",
+        "documents_loads_torch_or_onnxruntime": "False",
+    }
+    print_table(report, "measure (median seconds)", goals)
     save(report, args.out)
 
 
