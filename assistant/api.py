@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import (
+    APIRouter,
+    Depends,
+    FastAPI,
+    File,
+    Form,
+    HTTPException,
+    Query,
+    Request,
+    Security,
+    UploadFile,
+)
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, Field
 
@@ -66,8 +79,33 @@ def service(request: Request) -> VendorIntel:
     return intel
 
 
+api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
+bearer = HTTPBearer(auto_error=False)
+
+
+def require_api_key(
+    request: Request,
+    header_key: Annotated[str | None, Security(api_key_header)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+) -> None:
+    """With VENDORINTEL_API_KEY set, refuse a request that does not carry that key."""
+    settings: Settings = request.app.state.settings
+    if settings.api_key is None:
+        return
+    given = header_key or (credentials.credentials if credentials else "")
+    expected = settings.api_key.get_secret_value()
+    # Compared in constant time, so response times do not reveal how much of a guess was right.
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        raise HTTPException(
+            status_code=401,
+            detail="Missing or wrong API key: send 'Authorization: Bearer KEY' or "
+            "'X-API-Key: KEY', with the key the server has in VENDORINTEL_API_KEY.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
 def api_router() -> APIRouter:
-    router = APIRouter(prefix="/api")
+    router = APIRouter(prefix="/api", dependencies=[Depends(require_api_key)])
 
     @router.post("/ask", response_model=Answer, summary="Answer a question with citations")
     async def ask(request: Request, body: AskRequest) -> Answer:
@@ -200,6 +238,7 @@ def create_app(
         version="0.1.0",
         lifespan=lifespan,
     )
+    app.state.settings = settings
     app.include_router(api_router())
 
     @app.exception_handler(StoreUnavailableError)

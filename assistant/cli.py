@@ -72,7 +72,8 @@ def service() -> Iterator[VendorIntel | RemoteService]:
         url = running_server(settings)
         if url is None:
             raise fail(exc) from exc
-        intel = RemoteService(url)
+        key = settings.api_key.get_secret_value() if settings.api_key else None
+        intel = RemoteService(url, key)
     except (EmbeddingModelError, FileNotFoundError, ImportError) as exc:
         raise fail(exc) from exc
     try:
@@ -271,12 +272,28 @@ def serve(
         raise fail(exc) from exc
     url = f"http://{host}:{port}"
     typer.echo(f"vendorintel: chat at {url}/  API at {url}/api  docs at {url}/docs")
+    warning = exposure_warning(host, settings)
+    if warning:
+        typer.echo(f"vendorintel: warning: {warning}", err=True)
     register_server(settings, url)
     try:
         uvicorn.run(create_app(settings, intel=intel), host=host, port=port, log_level="warning")
     finally:
         unregister_server(settings)
         intel.close()
+
+
+def exposure_warning(host: str, settings: Settings) -> str | None:
+    """What is open to others when serving on an address other machines can reach."""
+    if host in {"127.0.0.1", "localhost", "::1"}:
+        return None
+    opened = ["the chat at / has no login"]
+    if settings.api_key is None:
+        opened.insert(0, "the API answers anyone (set VENDORINTEL_API_KEY)")
+    return (
+        f"listening on {host}, reachable from other machines: {'; '.join(opened)}. "
+        "Serve on 127.0.0.1 behind an authenticating proxy, or keep the port private."
+    )
 
 
 def render_answer(answer: Answer) -> str:

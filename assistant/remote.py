@@ -45,9 +45,10 @@ def running_server(settings: Settings) -> str | None:
 class RemoteService:
     """The service functions the CLI needs, over the running server's API."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, api_key: str | None = None) -> None:
         self.url = url
-        self.client = httpx.Client(base_url=url, timeout=600)
+        headers = {"X-API-Key": api_key} if api_key else {}
+        self.client = httpx.Client(base_url=url, timeout=600, headers=headers)
 
     def ask(self, question: str, vendor: str | None = None, top_k: int | None = None) -> Answer:
         body = {"question": question, "vendor": vendor, "top_k": top_k}

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -109,6 +109,12 @@ class Settings(BaseSettings):
         0.40, description="Below this sentence score the answer is 'insufficient evidence'."
     )
 
+    api_key: SecretStr | None = Field(
+        None,
+        description="When set, every /api request must carry it: 'Authorization: Bearer KEY' "
+        "or 'X-API-Key: KEY'.",
+    )
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="What `serve` and `watch` log to stderr."
     )
@@ -125,6 +131,12 @@ class Settings(BaseSettings):
     llm_source_tokens: int = Field(
         3000, ge=200, description="Most tokens of source text put in a prompt."
     )
+
+    @field_validator("api_key", mode="before")
+    @classmethod
+    def _empty_key_is_none(cls, value: object) -> object:
+        """An empty VENDORINTEL_API_KEY (as compose passes an unset one) means no key."""
+        return None if value == "" else value
 
     @model_validator(mode="after")
     def _default_inbox(self) -> Settings:

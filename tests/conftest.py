@@ -153,10 +153,13 @@ def serving(root: Path, documents: int, env: dict[str, str] | None = None) -> It
             cwd=root,
         )
         url = f"http://127.0.0.1:{port}"
+        key = env.get("VENDORINTEL_API_KEY")
+        headers = {"X-API-Key": key} if key else {}
         try:
-            wait_until_up(url, process, log_path)
+            wait_until_up(url, process, log_path, headers)
             # serve reconciles the index with the inbox when it starts.
-            wait_for(lambda: len(httpx.get(f"{url}/api/documents").json()) == documents, 300)
+            listed = f"{url}/api/documents"
+            wait_for(lambda: len(httpx.get(listed, headers=headers).json()) == documents, 300)
             yield Served(url, data_dir, inbox)
         finally:
             process.terminate()
@@ -171,12 +174,15 @@ def wait_for(condition: Callable[[], bool], seconds: float, step: float = 0.25) 
         time.sleep(step)
 
 
-def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+def wait_until_up(
+    url: str, process: subprocess.Popen[bytes], log: Path, headers: dict[str, str] | None = None
+) -> None:
     deadline = time.monotonic() + 180
     while True:
         assert process.poll() is None, log.read_text()
         try:
-            if httpx.get(f"{url}/api/healthz", timeout=2).status_code in (200, 503):
+            health = httpx.get(f"{url}/api/healthz", timeout=2, headers=headers)
+            if health.status_code in (200, 503):
                 return
         except httpx.HTTPError:
             pass
