@@ -4,6 +4,8 @@ extractively or through a language model, falling back to extractive when none a
 from __future__ import annotations
 
 import logging
+import re
+import unicodedata
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -40,6 +42,25 @@ class Evidence:
     terms: list[tuple[str, list[float], str]] = field(default_factory=list)
 
 
+TERMINAL_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
+MARKUP_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+
+
+def clean_question(text: str, limit: int) -> tuple[str, bool]:
+    """The question without control characters or runs of spaces, cut to `limit` characters
+    at a word boundary where one is near; and whether it was cut."""
+    # Control characters and lone surrogates only: format characters (zero-width joiners)
+    # belong to some scripts' words.
+    text = TERMINAL_ESCAPE.sub(" ", text)  # colour codes pasted from a terminal
+    printable = "".join(" " if unicodedata.category(c) in ("Cc", "Cs") else c for c in text)
+    question = " ".join(printable.split())
+    if len(question) <= limit:
+        return question, False
+    cut = question[:limit]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit * 0.8 else cut).rstrip(), True
+
+
 class Answering:
     """The question path of the service; one per VendorIntel."""
 
@@ -49,8 +70,10 @@ class Answering:
     def events(self, question: str, vendor: str | None, top_k: int | None, stream: bool) -> Events:
         """Tokens as the answer is written (when `stream`), restarts, then the final Answer."""
         intel = self.intel
-        question = " ".join(question.split())
-        if not question:
+        limit = intel.settings.max_question_chars
+        question, shortened = clean_question(question, limit)
+        notice = intel.message("question_shortened", limit=f"{limit:,}") if shortened else None
+        if not any(c.isalnum() for c in question):  # nothing to search for
             yield Answer(answer=intel.message("empty_question"), status="insufficient_evidence")
             return
         with intel._store_lock:
@@ -65,6 +88,9 @@ class Answering:
                 yield from words(answer)
         else:
             answer = yield from self.generated(evidence, stream)
+        if notice:
+            notices = " ".join(filter(None, [notice, answer.notice]))
+            answer = answer.model_copy(update={"notice": notices})
         yield answer
 
     def evidence(self, question: str, vendor: str | None, top_k: int) -> Evidence:
@@ -190,7 +216,8 @@ class Answering:
         intel = self.intel
         reply = intel.message(
             "insufficient_evidence_vendor" if vendor else "insufficient_evidence",
-            question=question,
+            # The question is quoted back as text: tags in it are dropped, not echoed.
+            question=" ".join(MARKUP_TAG.sub(" ", question).split()),
             vendor=vendor or "",
         )
         if missing:

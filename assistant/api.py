@@ -41,7 +41,9 @@ CHAT_MODULE = PROJECT_ROOT / "assistant" / "chat.py"
 
 
 class AskRequest(BaseModel):
-    question: str = Field(min_length=1, max_length=4000)
+    # Longer than VENDORINTEL_MAX_QUESTION_CHARS is shortened with a notice; this bound only
+    # keeps a request's size sane.
+    question: str = Field(min_length=1, max_length=100_000)
     vendor: str | None = Field(None, description="Only evidence about this vendor (name or alias).")
     top_k: int | None = Field(None, ge=1, le=100, description="Passages to retrieve.")
 

@@ -98,6 +98,9 @@ class Settings(BaseSettings):
         le=200,
         description="Rerank this many candidates by their best sentence (0: off; slow on CPU).",
     )
+    max_question_chars: int = Field(
+        1000, ge=50, description="Longer questions are shortened to this, with a notice."
+    )
     answer_sentences: int = Field(3, ge=1, le=10, description="Most sentences in an answer.")
     stale_after_days: int = Field(
         120, ge=1, description="Checkpoint evidence older than this is flagged as stale."
