@@ -79,6 +79,9 @@ class Settings(BaseSettings):
         1.0, gt=0, description="A changed file is ingested once it has not changed for this long."
     )
     max_upload_mb: int = Field(50, ge=1, description="Largest file accepted by upload.")
+    max_file_mb: int = Field(
+        100, ge=1, description="Larger files in the inbox are reported and not read."
+    )
     qdrant_shards: int | None = Field(None, ge=1, description="Shards of a new server collection.")
     qdrant_replicas: int | None = Field(
         None, ge=1, description="Replicas of a new server collection."

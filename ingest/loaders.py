@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from ingest.metadata import parse_date, split_front_matter
+from ingest.safe_yaml import load_yaml_safely
 
 
 class LoadError(Exception):
@@ -269,7 +270,7 @@ def load_yaml(path: Path) -> LoadedFile:
     """YAML (safe loading only: no tags that run code), cited by line range."""
     text = read_text_file(path)
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml_safely(text)
     except yaml.YAMLError as exc:
         raise LoadError(f"not valid YAML ({' '.join(str(exc).split())})") from exc
     title = data.get("title") if isinstance(data, dict) else None

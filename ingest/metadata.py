@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 
+from ingest.safe_yaml import load_yaml_safely
+
 DOC_TYPES = ("article", "earnings", "eval", "registry", "contract", "roadmap", "note")
 # Folder names users are likely to drop files into, mapped to a doc type.
 FOLDER_DOC_TYPES = {
@@ -40,7 +42,7 @@ def split_front_matter(text: str) -> tuple[FrontMatter, str]:
     if not match:
         return FrontMatter(), text
     try:
-        fields = yaml.safe_load(match.group(1))
+        fields = load_yaml_safely(match.group(1))
     except yaml.YAMLError:
         return FrontMatter(), text
     if not isinstance(fields, dict):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import logging
 import os
 import sys
 import threading
@@ -35,9 +36,22 @@ if TYPE_CHECKING:
     from assistant.settings import Settings
     from assistant.store import ChunkStore
 
+logger = logging.getLogger(__name__)
 FACT_SUFFIXES = (".yaml", ".yml", ".csv", ".jsonl")  # where registries and eval tables live
 IGNORED_PREFIXES = (".", "~$", "~")  # dotfiles, Office lock files, editor backups
 IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload", ".swp", ".swx", "~")  # files being written
+
+
+def failure_reason(exc: Exception) -> str:
+    """Why a file could not be read, in words for the report."""
+    if isinstance(exc, LoadError):
+        return str(exc)
+    if isinstance(exc, OSError):
+        return f"cannot read: {exc}"
+    if isinstance(exc, RecursionError):
+        return "nested too deeply to read"
+    logger.warning("reading a file failed unexpectedly", exc_info=exc)
+    return f"could not be read ({type(exc).__name__}: {exc})"
 
 
 def file_sha256(path: Path) -> str:
@@ -174,10 +188,19 @@ class Ingestor:
     ) -> tuple[LoadedFile, str] | None:
         """Load a file unless its bytes are unchanged since it was indexed."""
         source = candidate.source
+        limit_mb = self.settings.max_file_mb
         try:
-            sha = file_sha256(candidate.path)
+            too_large = candidate.path.stat().st_size > limit_mb * (1 << 20)
+            sha = "" if too_large else file_sha256(candidate.path)
         except OSError as exc:
             report.failed.append(FileIssue(source=source, reason=f"cannot read: {exc.strerror}"))
+            return None
+        if too_large:  # refused before reading: a huge file must not stall the rest
+            reason = (
+                f"larger than the {limit_mb} MB limit: split it, or raise VENDORINTEL_MAX_FILE_MB"
+            )
+            report.failed.append(FileIssue(source=source, reason=reason))
+            self.problems.record(candidate, [reason], partial=False)
             return None
         if self._is_unchanged(source, sha):
             report.unchanged += 1
@@ -188,8 +211,8 @@ class Ingestor:
             return None
         try:
             loaded = load_file(candidate.path)
-        except (LoadError, OSError) as exc:
-            reason = str(exc) if isinstance(exc, LoadError) else f"cannot read: {exc}"
+        except Exception as exc:  # whatever a reader library raises, one file fails, not the run
+            reason = failure_reason(exc)
             if self.docstore.document_exists(source):
                 reason += "; the previously indexed version is kept"
             report.failed.append(FileIssue(source=source, reason=reason))
