@@ -6,6 +6,7 @@ import asyncio
 import hmac
 import logging
 import os
+import secrets
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Annotated
@@ -63,9 +64,17 @@ class AskRequest(BaseModel):
 
 class _Running:
     """The service of the app this process serves. Chainlit loads the chat from a file path
-    and runs it in its own app, so the chat finds the service here (one per process)."""
+    and runs it in its own app, so the chat finds the service here (one per process), and,
+    while it is loaded, the settings of the app it is mounted in."""
 
     intel: VendorIntel | None = None
+    settings: Settings | None = None
+
+
+def running_settings() -> Settings:
+    if _Running.settings is None:
+        raise RuntimeError("The chat is loaded by create_app; start it with `vendorintel serve`.")
+    return _Running.settings
 
 
 def running_service() -> VendorIntel:
@@ -249,14 +258,29 @@ def create_app(
         return JSONResponse({"detail": str(exc)}, status_code=503)
 
     if with_chat:
-        mount_chat(app)
+        mount_chat(app, settings)
     return app
 
 
-def mount_chat(app: FastAPI) -> None:
+def mount_chat(app: FastAPI, settings: Settings) -> None:
     """Mount the Chainlit chat at /; the chat reaches the service through app state."""
     # Chainlit reads its config (.chainlit/config.toml) and keeps uploads under this root.
     os.environ.setdefault("CHAINLIT_APP_ROOT", str(PROJECT_ROOT))
+    if settings.chat_users:  # Chainlit signs its login sessions with this secret
+        os.environ["CHAINLIT_AUTH_SECRET"] = chat_session_secret(settings)
+    _Running.settings = settings
     from chainlit.utils import mount_chainlit
 
     mount_chainlit(app=app, target=str(CHAT_MODULE), path="/")
+
+
+def chat_session_secret(settings: Settings) -> str:
+    """A random secret kept in the data dir (readable by its owner only), so chat logins
+    outlive a restart."""
+    path = settings.data_dir / "chat-session-secret"
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            out.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()

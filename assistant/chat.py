@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
@@ -18,15 +19,29 @@ from chainlit.input_widget import InputWidget, Select
 from chainlit.session import WebsocketSession
 from plotly.subplots import make_subplots
 
-from assistant.api import running_service
+from assistant.api import running_service, running_settings
 from assistant.briefing_render import render_markdown
 from assistant.chat_data import FeedbackOnlyDataLayer
 from assistant.checkpoints import run_briefing
 from assistant.errors import EmbeddingModelError, StoreUnavailableError
 from assistant.models import Answer, Citation, EvalPoint, FactTable, FileOutcome, Restart, Token
+from assistant.passwords import hash_password, verify_password
 
 logger = logging.getLogger(__name__)
 ALL_VENDORS = "All vendors"
+
+
+if running_settings().chat_users:
+    # Checked against a hash even for an unknown name, so timing does not tell names apart.
+    UNKNOWN_USER = hash_password(secrets.token_urlsafe())
+
+    @cl.password_auth_callback
+    async def login(username: str, password: str) -> cl.User | None:
+        """A configured user with the right password; anyone else sees the login again."""
+        stored = running_settings().chat_users.get(username)
+        hashed = stored.get_secret_value() if stored else UNKNOWN_USER
+        matches = await asyncio.to_thread(verify_password, password, hashed)
+        return cl.User(identifier=username) if matches and stored else None
 
 
 @cl.data_layer

@@ -283,13 +283,26 @@ def serve(
         intel.close()
 
 
+@app.command("hash-password")
+def hash_password_command() -> None:
+    """Print the hash of a chat password, to put in VENDORINTEL_CHAT_USERS."""
+    from assistant.passwords import hash_password
+
+    password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 12:
+        raise fail(ValueError("use a password of at least 12 characters"))
+    typer.echo(hash_password(password))
+
+
 def exposure_warning(host: str, settings: Settings) -> str | None:
     """What is open to others when serving on an address other machines can reach."""
     if host in {"127.0.0.1", "localhost", "::1"}:
         return None
-    opened = ["the chat at / has no login"]
+    opened = [] if settings.chat_users else ["the chat at / has no login (VENDORINTEL_CHAT_USERS)"]
     if settings.api_key is None:
         opened.insert(0, "the API answers anyone (set VENDORINTEL_API_KEY)")
+    if not opened:
+        return None
     return (
         f"listening on {host}, reachable from other machines: {'; '.join(opened)}. "
         "Serve on 127.0.0.1 behind an authenticating proxy, or keep the port private."

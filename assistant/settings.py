@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from assistant.passwords import is_password_hash
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EmbeddingBackend = Literal["torch", "onnx", "onnx-int8"]
 
@@ -121,6 +123,12 @@ class Settings(BaseSettings):
         "or 'X-API-Key: KEY'.",
     )
 
+    chat_users: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="Chat logins: JSON object of user name to the password hash that "
+        "`vendorintel hash-password` prints; none = the chat has no login.",
+    )
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="What `serve` and `watch` log to stderr."
     )
@@ -143,6 +151,18 @@ class Settings(BaseSettings):
     def _empty_key_is_none(cls, value: object) -> object:
         """An empty VENDORINTEL_API_KEY (as compose passes an unset one) means no key."""
         return None if value == "" else value
+
+    @field_validator("chat_users")
+    @classmethod
+    def _hashes_only(cls, users: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        """Passwords are never configured in the clear."""
+        for name, stored in users.items():
+            if not is_password_hash(stored.get_secret_value()):
+                raise ValueError(
+                    f"the password of chat user {name!r} is not a hash: run "
+                    "`vendorintel hash-password` and use what it prints"
+                )
+        return users
 
     @model_validator(mode="after")
     def _default_inbox(self) -> Settings:
