@@ -36,6 +36,7 @@ from assistant.models import Answer, DocumentInfo, FileOutcome, Health, Restart,
 from assistant.service import VendorIntel
 from assistant.settings import PROJECT_ROOT, Settings
 from ingest.report import IngestReport
+from ingest.uploads import remove_stale_uploads
 
 logger = logging.getLogger(__name__)
 CHAT_MODULE = PROJECT_ROOT / "assistant" / "chat.py"
@@ -228,6 +229,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         running = app.state.intel = _Running.intel = intel or VendorIntel(settings)
+        if settings.inbox_dir.is_dir():  # this server holds the data dir: no upload is running
+            remove_stale_uploads(settings.inbox_dir)
         # Load the model now, so the first question is as fast as the rest.
         await run_in_threadpool(lambda: running.embed_model)
         stop = asyncio.Event()

@@ -4,6 +4,7 @@ gaps, the latest figures, and what changed since the previous run."""
 from __future__ import annotations
 
 import logging
+import os
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -242,15 +243,28 @@ def worst(a: Status, b: Status) -> Status:
 
 
 def previous_briefing(folder: Path) -> Briefing | None:
-    runs = sorted(folder.glob("*.json"))
-    return Briefing.model_validate_json(runs[-1].read_text("utf-8")) if runs else None
+    """The latest saved briefing that reads back; a damaged one is passed over, with a log."""
+    for run in sorted(folder.glob("*.json"), reverse=True):
+        try:
+            return Briefing.model_validate_json(run.read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            logger.warning(
+                "Briefing %s is unreadable (%s); comparing with the one before", run, exc
+            )
+    return None
 
 
 def save_briefing(folder: Path, briefing: Briefing) -> Path:
+    """Written to a hidden file and renamed: a run stopped half-way leaves no partial briefing."""
     folder.mkdir(parents=True, exist_ok=True)
     stamp = briefing.generated_at.replace(":", "").replace("+0000", "Z")
     path = folder / f"{stamp}.json"
-    path.write_text(briefing.model_dump_json(indent=1), "utf-8")
+    partial = folder / f".{stamp}.json.partial"
+    with partial.open("w", encoding="utf-8") as out:
+        out.write(briefing.model_dump_json(indent=1))
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(partial, path)
     return path
 
 

@@ -13,6 +13,7 @@ from ingest.loaders import LOADERS
 
 UNSAFE = re.compile(r"[^\w.\-() ]+")
 COPY_BLOCK = 1 << 20
+TEMPORARY_PREFIX = ".upload-"
 
 
 class UploadError(ValueError):
@@ -53,7 +54,7 @@ def save_upload(
     target_dir = inbox / safe_folder(folder)
     target_dir.mkdir(parents=True, exist_ok=True)
     # A dotfile in the same folder: the scanner ignores it, and os.replace is atomic there.
-    handle, temporary = tempfile.mkstemp(prefix=".upload-", dir=target_dir)
+    handle, temporary = tempfile.mkstemp(prefix=TEMPORARY_PREFIX, dir=target_dir)
     try:
         with os.fdopen(handle, "wb") as out:
             copied = 0
@@ -72,3 +73,13 @@ def save_upload(
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+def remove_stale_uploads(inbox: Path) -> list[Path]:
+    """Delete the temporary files of uploads a stopped server left half-written (ours, named
+    `.upload-*`; the scanner never reads them). Run only when no upload can be in progress."""
+    stale = [path for path in inbox.rglob(f"{TEMPORARY_PREFIX}*") if path.is_file()]
+    for path in stale:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+    return stale
