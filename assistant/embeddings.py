@@ -98,6 +98,8 @@ def load_embedding_model(
     onnx_file = exported_model(model_dir, cache_dir, backend)
     try:
         return OnnxEmbedding(onnx_file, model_dir, batch_size, threads)
+    except EmbeddingModelError:
+        raise  # onnxruntime itself is missing: exporting again would not help
     except Exception as exc:  # onnxruntime's load errors share no base class but Exception
         if not onnx_file.exists():
             raise

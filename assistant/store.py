@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections import Counter
 from collections.abc import Callable
+from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
 from llama_index.core.bridge.pydantic import PrivateAttr
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
 
     from assistant.settings import Settings
 
+logger = logging.getLogger(__name__)
 # Local mode has no payload indexes; llama-index asks for them anyway, and the warning is noise.
 warnings.filterwarnings("ignore", message="Payload indexes have no effect in the local Qdrant")
 
@@ -114,10 +117,38 @@ class ChunkStore:
         self.collection = settings.collection
         self.client = open_client(settings)
         self.vector_space = vector_space
-        self.rebuilt = self._drop_stale_collection()
+        try:
+            self.rebuilt = self._drop_stale_collection()
+        except StoreUnavailableError as exc:
+            # Start anyway: questions get a clear 503 until the server is back, and work again
+            # then without a restart. (The collection's vectors are checked at the next start.)
+            logger.warning("%s Starting without it.", exc)
+            self.rebuilt = False
+        self._settings = settings
+        self._vector_store: HybridStore | None = None
+        self._local: LocalIndex | None = None
+        self._space_recorded = False  # recorded (again: it is idempotent) on the first write
+        with suppress(StoreUnavailableError):  # made on first use once the server is back
+            _ = self.vector_store
+
+    @property
+    def vector_store(self) -> HybridStore:
+        """llama-index's view of the collection; making it asks the server about the
+        collection, so against a server that is down it is made on a later call."""
+        if self._vector_store is None:
+            try:
+                self._vector_store = self._open_vector_store()
+            except Exception as exc:  # qdrant-client raises its own and httpx's errors
+                raise StoreUnavailableError(
+                    f"Qdrant is not reachable ({exc}); check VENDORINTEL_QDRANT_URL or the server."
+                ) from exc
+        return self._vector_store
+
+    def _open_vector_store(self) -> HybridStore:
+        settings = self._settings
         # Each chunk has a dense vector (the embedding) and a sparse one (keyword terms, which
         # Qdrant weighs by IDF); a hybrid query runs both and fuses the rankings.
-        self.vector_store = HybridStore(
+        store = HybridStore(
             client=self.client,
             collection_name=self.collection,
             batch_size=256,
@@ -129,10 +160,9 @@ class ChunkStore:
             sparse_query_fn=encode_queries,
             hybrid_fusion_fn=fusion(settings.hybrid_fusion),
         )
-        self._local: LocalIndex | None = None
-        self._space_recorded = self.exists() and not self.rebuilt
         if not settings.qdrant_url:
-            self.vector_store.use_local_index(self.local_index)
+            store.use_local_index(self.local_index)
+        return store
 
     def local_index(self) -> LocalIndex:
         """The embedded store's search index, read from the collection on first use."""
