@@ -183,17 +183,17 @@ class OnnxEmbedding(BaseEmbedding):
     def _embed(self, texts: list[str]) -> np.ndarray:
         """Texts of similar length are run together, so little time goes on padding."""
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        vectors = np.zeros((len(texts), 0), dtype=np.float32)
+        batches = []
         for start in range(0, len(order), self.run_batch):
             part = order[start : start + self.run_batch]
             encodings = self._tokenizer.encode_batch([texts[i] for i in part])
             ids = np.array([e.ids for e in encodings], dtype=np.int64)
             mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
             feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-            batch = self._session.run(None, feed)[0]
-            if not vectors.size:
-                vectors = np.zeros((len(texts), batch.shape[1]), dtype=np.float32)
-            vectors[part] = batch
+            batches.append(self._session.run(None, feed)[0])
+        ranked = np.vstack(batches)
+        vectors = np.empty_like(ranked)
+        vectors[order] = ranked  # back in the callers' order
         return vectors
 
     def _get_text_embeddings(self, texts: list[str]) -> list[Embedding]:

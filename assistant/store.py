@@ -59,13 +59,21 @@ def open_client(settings: Settings) -> QdrantClient:
         ) from exc
 
 
+def unreachable(exc: Exception) -> StoreUnavailableError:
+    return StoreUnavailableError(
+        f"Qdrant is not reachable ({exc}); check VENDORINTEL_QDRANT_URL or the server."
+    )
+
+
 class HybridStore(QdrantVectorStore):
     """llama-index's Qdrant store, hybrid; in embedded mode both halves of a hybrid query are
     answered by a LocalIndex (see there why), and fused the same way."""
 
     _local: Callable[[], LocalIndex] | None = PrivateAttr(default=None)
 
-    def __init__(self, **kwargs: Any) -> None:  # QdrantVectorStore's own arguments
+    # Keeps QdrantVectorStore's own signature for type checking: its pydantic fields would
+    # otherwise all count as required arguments.
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
 
     def use_local_index(self, local: Callable[[], LocalIndex]) -> None:
@@ -139,9 +147,7 @@ class ChunkStore:
             try:
                 self._vector_store = self._open_vector_store()
             except Exception as exc:  # qdrant-client raises its own and httpx's errors
-                raise StoreUnavailableError(
-                    f"Qdrant is not reachable ({exc}); check VENDORINTEL_QDRANT_URL or the server."
-                ) from exc
+                raise unreachable(exc) from exc
         return self._vector_store
 
     def _open_vector_store(self) -> HybridStore:
@@ -206,9 +212,7 @@ class ChunkStore:
         try:
             return bool(self.client.collection_exists(self.collection))
         except Exception as exc:
-            raise StoreUnavailableError(
-                f"Qdrant is not reachable ({exc}); check VENDORINTEL_QDRANT_URL or the server."
-            ) from exc
+            raise unreachable(exc) from exc
 
     def delete_document(self, doc_id: str) -> None:
         """Remove every chunk of one document."""

@@ -14,10 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ingest.loaders import decode_text
-from ingest.safe_yaml import load_yaml_safely
+from ingest.safe_yaml import parse_yaml_safely
 
 
 @dataclass
@@ -198,8 +196,7 @@ def read_eval_jsonl(path: Path, source: str) -> Facts:
 def read_registry_yaml(path: Path, source: str) -> Facts:
     """Workflows with the YAML lines they stand on; vendors with their aliases."""
     content = decode_text(path.read_bytes())
-    data = load_yaml_safely(content)
-    root = yaml.compose(content, Loader=yaml.SafeLoader)
+    data, root = parse_yaml_safely(content)
     facts = Facts()
     if not isinstance(data, dict) or root is None:
         return facts

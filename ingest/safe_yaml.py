@@ -16,12 +16,24 @@ class YAMLBombError(yaml.YAMLError):
 
 def load_yaml_safely(text: str) -> Any:
     """Parse like yaml.safe_load, refusing documents whose aliases expand past MAX_NODES."""
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
-    if root is not None and expanded_size(root, {}) > MAX_NODES:
-        raise YAMLBombError(
-            f"its aliases expand to more than {MAX_NODES:,} values (a YAML bomb?); not read"
-        )
-    return yaml.safe_load(text)
+    return parse_yaml_safely(text)[0]
+
+
+def parse_yaml_safely(text: str) -> tuple[Any, yaml.Node | None]:
+    """The data and the node tree it was built from (which keeps line numbers), parsed once;
+    documents whose aliases expand past MAX_NODES are refused."""
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None, None
+        if expanded_size(root, {}) > MAX_NODES:
+            raise YAMLBombError(
+                f"its aliases expand to more than {MAX_NODES:,} values (a YAML bomb?); not read"
+            )
+        return loader.construct_document(root), root
+    finally:
+        loader.dispose()
 
 
 def expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:

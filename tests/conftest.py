@@ -23,6 +23,7 @@ from assistant.service import VendorIntel
 from assistant.settings import PROJECT_ROOT, Settings
 
 SAMPLES = PROJECT_ROOT / "samples" / "inbox"
+SAMPLE_DOCUMENTS = 11
 # Every test, and every server or CLI a test starts, shares one folder of ONNX exports, so the
 # model is exported once, not once per data dir (it is deterministic for a given version).
 os.environ.setdefault("VENDORINTEL_MODEL_CACHE_DIR", str(PROJECT_ROOT / "data" / "test-models"))
@@ -126,9 +127,15 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """A real `vendorintel serve` on a free loopback port, over a copy of the sample inbox."""
-    root = tmp_path_factory.mktemp("served")
+    with serving_samples(tmp_path_factory.mktemp("served")) as served:
+        yield served
+
+
+@contextmanager
+def serving_samples(root: Path) -> Iterator[Served]:
+    """`vendorintel serve` over a copy of the sample inbox in root/inbox, all of it indexed."""
     shutil.copytree(SAMPLES, root / "inbox")
-    with serving(root, documents=11) as served:
+    with serving(root, documents=SAMPLE_DOCUMENTS) as served:
         yield served
 
 

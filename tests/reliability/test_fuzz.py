@@ -4,7 +4,6 @@ operation) against a real `vendorintel serve` on loopback: no input makes it fai
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 
 import pytest
@@ -12,7 +11,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
-from tests.conftest import SAMPLES, Served, serving
+from tests.conftest import Served, serving_samples
 
 # Per operation, the same ones on every run, so a failure reproduces; FUZZ_EXAMPLES=200 for a
 # longer manual run.
@@ -22,9 +21,7 @@ EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
 @pytest.fixture(scope="module")
 def fuzzed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """Its own server and inbox: fuzzing uploads, deletes and re-ingests at will."""
-    root = tmp_path_factory.mktemp("fuzzed")
-    shutil.copytree(SAMPLES, root / "inbox")
-    with serving(root, documents=11) as served:
+    with serving_samples(tmp_path_factory.mktemp("fuzzed")) as served:
         yield served
 
 

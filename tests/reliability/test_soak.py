@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import shutil
 import threading
 import time
 from pathlib import Path
@@ -15,7 +14,7 @@ from pathlib import Path
 import httpx
 
 from tests.builders import markdown, write
-from tests.conftest import SAMPLES, serving, wait_for
+from tests.conftest import serving_samples, wait_for
 
 SECONDS = float(os.environ.get("SOAK_SECONDS", "30"))
 QUESTIONS = [
@@ -35,8 +34,7 @@ def rss_kb(pid: int) -> int:
 
 
 def test_questions_and_file_drops_together_fail_nothing(tmp_path: Path) -> None:
-    shutil.copytree(SAMPLES, tmp_path / "inbox")
-    with serving(tmp_path, documents=11) as served:
+    with serving_samples(tmp_path) as served:
         pid = int(json.loads((served.data_dir / "server.json").read_text())["pid"])
         for question in QUESTIONS:  # warm: model, indexes and caches
             httpx.post(f"{served.url}/api/ask", json={"question": question}, timeout=60)
