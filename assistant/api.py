@@ -9,7 +9,7 @@ import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import (
     APIRouter,
@@ -31,7 +31,12 @@ from pydantic import BaseModel, Field
 
 from assistant.briefing_render import render
 from assistant.checkpoints import run_briefing
-from assistant.errors import EmbeddingModelError, StoreUnavailableError
+from assistant.errors import (
+    SERVICE_ERRORS,
+    DataDirError,
+    EmbeddingModelError,
+    StoreUnavailableError,
+)
 from assistant.models import Answer, DocumentInfo, FileOutcome, Health, Restart, Token
 from assistant.service import VendorIntel
 from assistant.settings import PROJECT_ROOT, Settings
@@ -116,6 +121,12 @@ def require_api_key(
         )
 
 
+# The routes that write the index answer 507 when the data directory cannot be written.
+NO_ROOM: dict[int | str, dict[str, Any]] = {
+    507: {"description": "The data directory is full or read-only; nothing was lost"}
+}
+
+
 def api_router() -> APIRouter:
     router = APIRouter(prefix="/api", dependencies=[Depends(require_api_key)])
 
@@ -137,7 +148,7 @@ def api_router() -> APIRouter:
         try:
             for event in service(request).ask_stream(body.question, body.vendor, body.top_k):
                 yield answer_event(event)
-        except (StoreUnavailableError, EmbeddingModelError) as exc:
+        except SERVICE_ERRORS as exc:
             yield ServerSentEvent(event="error", data={"detail": str(exc)})
         except Exception:
             logger.exception("answering %r failed", body.question)
@@ -154,6 +165,7 @@ def api_router() -> APIRouter:
         summary="Upload files into the inbox and ingest them",
         description="Each file is saved into the inbox (replacing a file of the same name) and "
         "ingested; the response gives each file's outcome and, if it failed, why.",
+        responses=NO_ROOM,
     )
     async def upload(
         request: Request,
@@ -168,7 +180,7 @@ def api_router() -> APIRouter:
     @router.delete(
         "/documents/{source:path}",
         summary="Delete a document from the inbox and the index",
-        responses={404: {"description": "No such document"}},
+        responses={404: {"description": "No such document"}, **NO_ROOM},
     )
     async def delete(request: Request, source: str) -> dict[str, str]:
         try:
@@ -179,7 +191,12 @@ def api_router() -> APIRouter:
             raise HTTPException(status_code=404, detail=f"No indexed document {source!r}.")
         return {"removed": source}
 
-    @router.post("/ingest", response_model=IngestReport, summary="Sync the index with the inbox")
+    @router.post(
+        "/ingest",
+        response_model=IngestReport,
+        summary="Sync the index with the inbox",
+        responses=NO_ROOM,
+    )
     async def ingest(request: Request) -> IngestReport:
         return await run_in_threadpool(service(request).ingest, None, False)
 
@@ -259,6 +276,10 @@ def create_app(
     @app.exception_handler(EmbeddingModelError)
     async def unavailable(_: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=503)
+
+    @app.exception_handler(DataDirError)
+    async def no_room(_: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=507)  # Insufficient Storage
 
     if with_chat:
         mount_chat(app, settings)

@@ -23,7 +23,7 @@ from assistant.api import running_service, running_settings
 from assistant.briefing_render import render_markdown
 from assistant.chat_data import FeedbackOnlyDataLayer
 from assistant.checkpoints import run_briefing
-from assistant.errors import EmbeddingModelError, StoreUnavailableError
+from assistant.errors import SERVICE_ERRORS
 from assistant.models import Answer, Citation, EvalPoint, FactTable, FileOutcome, Restart, Token
 from assistant.passwords import hash_password, verify_password
 
@@ -119,7 +119,7 @@ async def ingest_dropped(files: Sequence[cl.File]) -> None:
         uploads = [(f.name, stack.enter_context(Path(str(f.path)).open("rb"))) for f in files]
         try:
             outcomes = await cl.make_async(running_service().add_files)(uploads)
-        except (StoreUnavailableError, EmbeddingModelError) as exc:
+        except SERVICE_ERRORS as exc:
             await cl.Message(content=f"The files could not be indexed: {exc}").send()
             return
     await cl.Message(content=describe_outcomes(outcomes)).send()
@@ -145,7 +145,7 @@ async def answer(text: str) -> None:
         await reply.stream_token(searching)
     try:
         result = await stream_answer(reply, intel.ask_stream(question, vendor), searching)
-    except (StoreUnavailableError, EmbeddingModelError) as exc:
+    except SERVICE_ERRORS as exc:
         await cl.Message(content=f"The assistant cannot answer right now: {exc}").send()
         return
     except Exception:

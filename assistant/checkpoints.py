@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from assistant.fact_answers import Cited, fmt
 from assistant.llm import LLMUnavailableError
 from assistant.models import Answer, Citation
+from ingest.disk import refusal
 
 if TYPE_CHECKING:
     from assistant.service import VendorIntel
@@ -260,11 +261,14 @@ def save_briefing(folder: Path, briefing: Briefing) -> Path:
     stamp = briefing.generated_at.replace(":", "").replace("+0000", "Z")
     path = folder / f"{stamp}.json"
     partial = folder / f".{stamp}.json.partial"
-    with partial.open("w", encoding="utf-8") as out:
-        out.write(briefing.model_dump_json(indent=1))
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(partial, path)
+    try:
+        with partial.open("w", encoding="utf-8") as out:
+            out.write(briefing.model_dump_json(indent=1))
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
     return path
 
 
@@ -308,5 +312,14 @@ def run_briefing(
     folder = intel.settings.data_dir / "briefings"
     briefing = CheckpointRunner(intel, today).run(vendors)
     briefing.changes = changes_since(previous_briefing(folder), briefing)
-    save_briefing(folder, briefing)
+    try:
+        save_briefing(folder, briefing)
+    except OSError as exc:
+        if refusal(exc) is None:
+            raise
+        logger.error("the briefing was not saved: %s", exc)
+        briefing.changes.append(
+            f"This briefing was not saved ({exc.strerror}: {folder}), so the next run compares "
+            "with the last saved one. Free space or make the data directory writable."
+        )
     return briefing

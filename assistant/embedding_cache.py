@@ -11,6 +11,7 @@ import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
 from pydantic import PrivateAttr
 
+from ingest.disk import best_effort
 from ingest.sqlite import open_sqlite
 
 
@@ -39,7 +40,7 @@ class EmbeddingCache:
 
     def put_many(self, items: dict[str, Embedding]) -> None:
         rows = [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items.items()]
-        with self._lock, self._db:
+        with best_effort("embedding cache"), self._lock, self._db:  # it only saves time
             self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)
 
     def close(self) -> None:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from assistant.models import Answer
+from ingest.disk import best_effort
 from ingest.sqlite import open_sqlite
 
 SCHEMA = """
@@ -36,14 +37,14 @@ class FeedbackStore:
 
     def remember(self, message_id: str, question: str, vendor: str | None, answer: Answer) -> None:
         citations = json.dumps([c.model_dump() for c in answer.citations])
-        with self._lock, self._db:
+        with best_effort("the answer, for feedback"), self._lock, self._db:
             self._db.execute(
                 "INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (message_id, now(), question, vendor, answer.answer, answer.status, citations),
             )
 
     def rate(self, message_id: str, value: int, comment: str | None) -> None:
-        with self._lock, self._db:
+        with best_effort("a rating"), self._lock, self._db:
             self._db.execute(
                 "INSERT OR REPLACE INTO feedback VALUES (?, ?, ?, ?)",
                 (message_id, now(), value, comment),

@@ -111,3 +111,6 @@ class Health(BaseModel):
     embedding_model: dict[str, str | bool]
     documents: int
     chunks: int
+    ingest_error: str | None = Field(
+        None, description="Why the last ingestion could not write the index, until one does."
+    )

@@ -15,7 +15,7 @@ from assistant.answering import Answering
 from assistant.conversation import standalone_question
 from assistant.embedding_cache import CachingEmbedding, EmbeddingCache
 from assistant.embeddings import MODEL_NAME, model_for, vector_space
-from assistant.errors import StoreUnavailableError
+from assistant.errors import DataDirError, StoreUnavailableError
 from assistant.events import EventLog
 from assistant.fact_answers import FactAnswerer
 from assistant.feedback import FeedbackStore
@@ -24,6 +24,7 @@ from assistant.grounded import load_prompts
 from assistant.llm import LLMUnavailableError, ProviderChain
 from assistant.models import Answer, DocumentInfo, FileOutcome, Health, Restart, Token
 from assistant.store import ChunkStore
+from ingest.disk import data_dir_writes
 from ingest.facts import EvalResult, Workflow
 from ingest.metadata import VendorCatalog
 from ingest.pipeline import Ingestor, is_within
@@ -71,6 +72,26 @@ store_access = exclusive("_store_lock")
 ingestion = exclusive("_ingest_lock")
 
 
+def writes_index(method: Callable[P, R]) -> Callable[P, R]:
+    """Run a method that writes the index: a full or read-only disk raises a DataDirError,
+    which health reports until a later write succeeds."""
+
+    @wraps(method)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+        intel = args[0]
+        assert isinstance(intel, VendorIntel)
+        try:
+            with data_dir_writes(intel.settings.data_dir):
+                result = method(*args, **kwargs)
+        except DataDirError as exc:
+            intel.write_error = str(exc)
+            raise
+        intel.write_error = None
+        return result
+
+    return guarded
+
+
 class VendorIntel:
     """One instance per process: owns the store, and loads the embedding model on first use.
 
@@ -88,6 +109,7 @@ class VendorIntel:
         self.catalog = VendorCatalog.load()
         self.messages = load_messages(settings.prompts_dir)
         self.events = EventLog()
+        self.write_error: str | None = None  # why the last write to the index failed, if it did
         self.answering = Answering(self)
         _ = self.generator  # a missing package or prompt file is reported at start
 
@@ -131,11 +153,13 @@ class VendorIntel:
         _ = ingestor.facts  # the registry's vendor aliases, known from the last run
         return ingestor
 
+    @writes_index
     @ingestion
     def ingest(self, paths: list[Path] | None = None, progress: bool | None = None) -> IngestReport:
         """Bring the index in line with the given files and folders (default: the inbox)."""
         return self.ingestor.ingest(paths, progress=progress)
 
+    @writes_index
     @ingestion
     def apply_changes(self, changed: list[Path], deleted: list[Path]) -> IngestReport:
         """What the inbox watcher saw: ingest changed files, drop the chunks of deleted ones."""
@@ -151,8 +175,13 @@ class VendorIntel:
         async def reconcile() -> None:
             await self.announce(await asyncio.to_thread(self.ingest, None, False))
 
+        settings = self.settings
         watcher = InboxWatcher(
-            self.settings.inbox_dir, self.apply_changes, self.announce, self.settings.settle_seconds
+            settings.inbox_dir,
+            self.apply_changes,
+            self.announce,
+            settings.settle_seconds,
+            settings.retry_seconds,
         )
         await watcher.run(stop, on_start=reconcile)
 
@@ -290,6 +319,7 @@ class VendorIntel:
             outcomes.append(FileOutcome(source=source, status=status, reason=reason))
         return outcomes
 
+    @writes_index
     @ingestion
     def remove_document(self, source: str) -> bool:
         """Delete a document's file from the inbox and its chunks from the index."""
@@ -315,8 +345,9 @@ class VendorIntel:
         except StoreUnavailableError as exc:
             chunks, documents, error = 0, 0, str(exc)
         model_loaded = self._embed_model is not None
+        healthy = error is None and model_loaded and self.write_error is None
         return Health(
-            status="ok" if error is None and model_loaded else "degraded",
+            status="ok" if healthy else "degraded",
             store={"mode": mode, "reachable": error is None, "error": error},
             embedding_model={
                 "name": MODEL_NAME,
@@ -325,6 +356,7 @@ class VendorIntel:
             },
             documents=documents,
             chunks=chunks,
+            ingest_error=self.write_error,
         )
 
     def message(self, key: str, **values: Any) -> str:

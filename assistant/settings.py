@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     settle_seconds: float = Field(
         1.0, gt=0, description="A changed file is ingested once it has not changed for this long."
     )
+    retry_seconds: float = Field(
+        30.0, gt=0, description="After the inbox watcher fails to ingest, it retries this late."
+    )
     max_upload_mb: int = Field(50, ge=1, description="Largest file accepted by upload.")
     max_file_mb: int = Field(
         100, ge=1, description="Larger files in the inbox are reported and not read."

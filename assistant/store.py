@@ -46,9 +46,15 @@ def open_client(settings: Settings) -> QdrantClient:
     if settings.qdrant_url:
         api_key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
         return QdrantClient(url=settings.qdrant_url, api_key=api_key, timeout=30)
-    settings.qdrant_path.mkdir(parents=True, exist_ok=True)
     try:
+        settings.qdrant_path.mkdir(parents=True, exist_ok=True)
         return QdrantClient(path=str(settings.qdrant_path))
+    except OSError as exc:  # embedded Qdrant writes a lock file even to only read
+        raise StoreUnavailableError(
+            f"The embedded index at {settings.qdrant_path} cannot be opened ({exc.strerror}): "
+            "the data directory must be writable. Make it writable, or point "
+            "VENDORINTEL_DATA_DIR at a writable copy of it."
+        ) from exc
     except RuntimeError as exc:
         if "already accessed" not in str(exc):
             raise

@@ -21,6 +21,7 @@ from llama_index.core.storage.docstore import SimpleDocumentStore
 from tqdm import tqdm
 
 from ingest.chunking import LocatedSplitter
+from ingest.disk import ensure_room
 from ingest.documents import Candidate, build_document
 from ingest.fact_store import FactStore
 from ingest.facts import Facts, read_facts
@@ -40,6 +41,7 @@ logger = logging.getLogger(__name__)
 FACT_SUFFIXES = (".yaml", ".yml", ".csv", ".jsonl")  # where registries and eval tables live
 IGNORED_PREFIXES = (".", "~$", "~")  # dotfiles, Office lock files, editor backups
 IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload", ".swp", ".swx", "~")  # files being written
+SPARE_BYTES = 1 << 20  # beyond a batch's own estimate: SQLite journals, status files
 
 
 def failure_reason(exc: Exception) -> str:
@@ -251,8 +253,10 @@ class Ingestor:
         """Swap in a batch: old chunks out, new chunks in, docstore saved; one step for readers.
 
         Deleting first also clears chunks left by an ingestion that was killed before it
-        recorded its documents, so a redone file is never duplicated.
+        recorded its documents, so a redone file is never duplicated. A batch that would not
+        fit on the disk is refused before anything is deleted.
         """
+        ensure_room(self.settings.data_dir, self._bytes_needed(documents, chunks))
         with self.lock:
             for doc in documents:
                 outcome = "updated" if self.docstore.document_exists(doc.doc_id) else "added"
@@ -265,6 +269,16 @@ class Ingestor:
             self.docstore.add_documents(documents, allow_update=True)
             self.persist()  # a crash loses at most the batch in flight
         self._learn_companies(documents)
+
+    def _bytes_needed(self, documents: list[Document], chunks: Sequence[BaseNode]) -> int:
+        """A generous estimate of what a batch writes: each chunk's point (its vector pickled
+        as floats, its text twice) and cached vector, and the docstore rewritten whole."""
+        docstore = self.docstore_path.stat().st_size if self.docstore_path.exists() else 0
+        texts = sum(len(doc.text) for doc in documents)
+        points = sum(
+            3 * len(chunk.get_content()) + 16 * len(chunk.embedding or []) for chunk in chunks
+        )
+        return 2 * (docstore + texts) + points + SPARE_BYTES
 
     # -- removal and persistence -------------------------------------------------------
 
@@ -362,6 +376,9 @@ class Ingestor:
         """Write the docstore atomically, so a crash never leaves a torn file."""
         self.docstore_path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.docstore_path.with_suffix(".json.tmp")
-        self.docstore.persist(str(tmp))
-        os.replace(tmp, self.docstore_path)
+        try:
+            self.docstore.persist(str(tmp))
+            os.replace(tmp, self.docstore_path)
+        finally:
+            tmp.unlink(missing_ok=True)  # a write cut short by a full disk leaves no debris
         self.problems.persist()

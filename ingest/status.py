@@ -51,5 +51,10 @@ class ProblemLog:
     def persist(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps({k: v.model_dump() for k, v in self._problems.items()}, indent=1))
-        os.replace(tmp, self.path)
+        try:
+            tmp.write_text(
+                json.dumps({k: v.model_dump() for k, v in self._problems.items()}, indent=1)
+            )
+            os.replace(tmp, self.path)
+        finally:
+            tmp.unlink(missing_ok=True)

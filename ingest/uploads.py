@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
+from ingest.disk import refusal
 from ingest.loaders import LOADERS
 
 UNSAFE = re.compile(r"[^\w.\-() ]+")
@@ -52,10 +53,11 @@ def save_upload(
             f"unsupported format {Path(name).suffix or '(none)'}; supported: {supported}"
         )
     target_dir = inbox / safe_folder(folder)
-    target_dir.mkdir(parents=True, exist_ok=True)
-    # A dotfile in the same folder: the scanner ignores it, and os.replace is atomic there.
-    handle, temporary = tempfile.mkstemp(prefix=TEMPORARY_PREFIX, dir=target_dir)
+    temporary: str | None = None
     try:
+        target_dir.mkdir(parents=True, exist_ok=True)
+        # A dotfile in the same folder: the scanner ignores it, and os.replace is atomic there.
+        handle, temporary = tempfile.mkstemp(prefix=TEMPORARY_PREFIX, dir=target_dir)
         with os.fdopen(handle, "wb") as out:
             copied = 0
             while block := data.read(COPY_BLOCK):
@@ -69,9 +71,15 @@ def save_upload(
         target = target_dir / name
         os.replace(temporary, target)
         return target
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
+    except BaseException as exc:
+        if temporary is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+        if isinstance(exc, OSError) and refusal(exc):
+            raise UploadError(
+                f"not saved: the inbox refused the write ({exc.strerror}); free space in "
+                f"{inbox} or make it writable, and upload it again"
+            ) from exc
         raise
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from watchfiles import Change, DefaultFilter, awatch
 
+from ingest.disk import DataDirError
 from ingest.pipeline import is_ignored
 from ingest.report import IngestReport
 
@@ -42,18 +43,28 @@ class InboxWatcher:
     ingested once neither has changed for `settle` seconds.
     """
 
-    def __init__(self, inbox: Path, apply: Apply, on_report: OnReport, settle: float = 1.0):
+    def __init__(
+        self,
+        inbox: Path,
+        apply: Apply,
+        on_report: OnReport,
+        settle: float = 1.0,
+        retry_after: float = 30.0,
+    ):
         self.inbox = inbox
         self.apply = apply
         self.on_report = on_report
         self.settle = settle
+        self.retry_after = retry_after  # after a failed batch (a full disk, say), try again
         self._changed: dict[Path, tuple[Signature | None, float]] = {}
         self._deleted: set[Path] = set()
+        self._paused_until = 0.0
 
     async def run(
         self, stop: asyncio.Event, on_start: Callable[[], Awaitable[None]] | None = None
     ) -> None:
-        """Watch until `stop` is set; a failing batch is logged and the watch goes on.
+        """Watch until `stop` is set; a failing batch is logged and retried `retry_after`
+        seconds later, and the watch goes on.
 
         `on_start` (the reconcile) runs once the watch is live, so a file dropped while it
         runs is still seen.
@@ -68,9 +79,8 @@ class InboxWatcher:
             rust_timeout=250,
             yield_on_timeout=True,  # wake up regularly to see which files have settled
         ):
-            if pending_start is not None:
-                await pending_start()
-                pending_start = None
+            if pending_start and not self.paused() and await self.attempt(pending_start):
+                pending_start = None  # the reconcile is done (or retried after a pause)
             self.note(changes)
             await self.flush()
 
@@ -105,13 +115,35 @@ class InboxWatcher:
         return ready
 
     async def flush(self) -> None:
+        if self.paused():
+            return
         ready, deleted = self.settled(), sorted(self._deleted)
         if not ready and not deleted:
             return
         self._deleted.clear()
+
+        async def apply() -> None:
+            await self.on_report(await asyncio.to_thread(self.apply, ready, deleted))
+
+        if not await self.attempt(apply):  # keep them for the retry
+            now = time.monotonic()
+            self._changed.update((path, (signature(path), now)) for path in ready)
+            self._deleted.update(deleted)
+
+    def paused(self) -> bool:
+        return time.monotonic() < self._paused_until
+
+    async def attempt(self, work: Callable[[], Awaitable[None]]) -> bool:
+        """Run an ingestion; if it fails, log why and pause until it is time to retry."""
         try:
-            report = await asyncio.to_thread(self.apply, ready, deleted)
-        except Exception:
-            logger.exception("ingesting changes from the inbox failed; they are retried on restart")
-            return
-        await self.on_report(report)
+            await work()
+        except Exception as exc:
+            self._paused_until = time.monotonic() + self.retry_after
+            logger.error(
+                "ingesting from the inbox failed; retrying in %.0f s: %s",
+                self.retry_after,
+                exc,
+                exc_info=not isinstance(exc, DataDirError),  # that one explains itself
+            )
+            return False
+        return True

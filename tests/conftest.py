@@ -173,6 +173,17 @@ def serving(root: Path, documents: int, env: dict[str, str] | None = None) -> It
             process.wait(timeout=30)
 
 
+def cli_env(data: Path, inbox: Path) -> dict[str, str]:
+    """The environment of a `vendorintel` command over this data dir and inbox."""
+    return {**os.environ, "VENDORINTEL_DATA_DIR": str(data), "VENDORINTEL_INBOX": str(inbox)}
+
+
+def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """Run `vendorintel ARGS` as a user would, in its own process."""
+    command = [sys.executable, "-m", "assistant.cli", *args]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+
+
 def wait_for(condition: Callable[[], bool], seconds: float, step: float = 0.25) -> None:
     """Poll until the condition holds; fail after `seconds` (tests stay bounded in time)."""
     deadline = time.monotonic() + seconds

@@ -125,6 +125,7 @@ def test_healthz_reports_store_model_and_counts(client: TestClient, inbox: Path)
         "embedding_model": {"name": "all-MiniLM-L6-v2", "backend": "onnx", "loaded": True},
         "documents": 1,
         "chunks": 1,
+        "ingest_error": None,
     }
 
 

@@ -16,22 +16,13 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import SAMPLES, serving
-
-
-def cli_env(data: Path, inbox: Path) -> dict[str, str]:
-    return {**os.environ, "VENDORINTEL_DATA_DIR": str(data), "VENDORINTEL_INBOX": str(inbox)}
-
-
-def vendorintel(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "assistant.cli", *args]
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+from tests.conftest import SAMPLES, cli_env, run_cli, serving
 
 
 def test_a_checkpoint_run_killed_midway_leaves_the_next_one_working(tmp_path: Path) -> None:
     env = cli_env(tmp_path / "data", SAMPLES)
-    assert vendorintel(env, "ingest").returncode == 0
-    assert vendorintel(env, "checkpoints", "--vendor", "Alibaba Cloud").returncode == 0
+    assert run_cli(env, "ingest").returncode == 0
+    assert run_cli(env, "checkpoints", "--vendor", "Alibaba Cloud").returncode == 0
     briefings = tmp_path / "data" / "briefings"
     first = sorted(briefings.glob("*.json"))
 
@@ -45,7 +36,7 @@ def test_a_checkpoint_run_killed_midway_leaves_the_next_one_working(tmp_path: Pa
     # A briefing cut short by an older writer must not break the comparison either.
     (briefings / "29991231T000000Z.json").write_text('{"generated_at": "2999-12-31', "utf-8")
 
-    done = vendorintel(env, "checkpoints", "--vendor", "Alibaba Cloud", "--format", "json")
+    done = run_cli(env, "checkpoints", "--vendor", "Alibaba Cloud", "--format", "json")
 
     assert done.returncode == 0, done.stderr
     assert '"changes"' in done.stdout and "First briefing" not in done.stdout
