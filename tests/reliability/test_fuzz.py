@@ -13,8 +13,8 @@ from schemathesis.checks import not_a_server_error
 
 from tests.conftest import Served, serving_samples
 
-# Per operation, the same ones on every run, so a failure reproduces; FUZZ_EXAMPLES=200 for a
-# longer manual run.
+# Per operation, the same ones on every run, so a failure reproduces (FUZZ_EXAMPLES sets how
+# many); 200 with `pytest -m long`.
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
 
 
@@ -25,7 +25,10 @@ def fuzzed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         yield served
 
 
-def test_no_input_makes_the_api_fail(fuzzed_server: Served) -> None:
+@pytest.mark.parametrize(
+    "examples", [EXAMPLES, pytest.param(200, marks=pytest.mark.long)], ids=["short", "long"]
+)
+def test_no_input_makes_the_api_fail(fuzzed_server: Served, examples: int) -> None:
     schema = schemathesis.openapi.from_url(f"{fuzzed_server.url}/openapi.json")
     operations = [
         result.ok() for result in schema.include(path_regex="^/api/").get_all_operations()
@@ -36,7 +39,7 @@ def test_no_input_makes_the_api_fail(fuzzed_server: Served) -> None:
 
         @given(case=operation.as_strategy())
         @settings(
-            max_examples=EXAMPLES,
+            max_examples=examples,
             deadline=None,
             derandomize=True,
             database=None,
