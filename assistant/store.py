@@ -52,7 +52,7 @@ def open_client(settings: Settings) -> QdrantClient:
     except OSError as exc:  # embedded Qdrant writes a lock file even to only read
         raise StoreUnavailableError(
             f"The embedded index at {settings.qdrant_path} cannot be opened ({exc.strerror}): "
-            "the data directory must be writable. Make it writable, or point "
+            "the data directory must be writable, with free space. Make it so, or point "
             "VENDORINTEL_DATA_DIR at a writable copy of it."
         ) from exc
     except RuntimeError as exc:

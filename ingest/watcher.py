@@ -80,7 +80,7 @@ class InboxWatcher:
             yield_on_timeout=True,  # wake up regularly to see which files have settled
         ):
             if pending_start and not self.paused() and await self.attempt(pending_start):
-                pending_start = None  # the reconcile is done (or retried after a pause)
+                pending_start = None  # done; had it failed, it would run again after the pause
             self.note(changes)
             await self.flush()
 

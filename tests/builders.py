@@ -77,3 +77,17 @@ def markdown(title: str, body: str, **front: object) -> str:
     """Markdown with YAML front matter (title included)."""
     header = yaml.safe_dump({"title": title, **front}, sort_keys=False)
     return f"---\n{header}---\n# {title}\n\n{body}\n"
+
+
+VENDORS = ["Alibaba Cloud", "OpenAI", "Anthropic", "Google", "Baidu", "DeepSeek"]
+
+
+def build_corpus(inbox: Path, files: int) -> None:
+    """Many small notes, each about one vendor, for tests that need an ingestion to take time."""
+    for i in range(files):
+        vendor = VENDORS[i % len(VENDORS)]
+        body = "\n\n".join(
+            f"Note {i}.{p}: {vendor} changed its price list for model family {i} in week {p}."
+            for p in range(4)
+        )
+        write(inbox / f"notes/note-{i:03}.md", markdown(f"{vendor} note {i}", body))

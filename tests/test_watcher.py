@@ -12,9 +12,8 @@ import httpx
 import pytest
 
 from assistant.service import VendorIntel
-from tests.builders import markdown, write
+from tests.builders import build_corpus, markdown, write
 from tests.conftest import EmbedCounter, Served, wait_for
-from tests.test_recovery import build_corpus
 
 SETTLE = 0.6  # seconds a file must stay unchanged before it is ingested (fast for tests)
 

@@ -16,20 +16,8 @@ from llama_index.core.storage.docstore import SimpleDocumentStore
 
 from assistant.service import VendorIntel
 from assistant.settings import Settings
-from tests.builders import markdown, write
+from tests.builders import build_corpus, markdown, write
 from tests.conftest import wait_for
-
-VENDORS = ["Alibaba Cloud", "OpenAI", "Anthropic", "Google", "Baidu", "DeepSeek"]
-
-
-def build_corpus(inbox: Path, files: int) -> None:
-    for i in range(files):
-        vendor = VENDORS[i % len(VENDORS)]
-        body = "\n\n".join(
-            f"Note {i}.{p}: {vendor} changed its price list for model family {i} in week {p}."
-            for p in range(4)
-        )
-        write(inbox / f"notes/note-{i:03}.md", markdown(f"{vendor} note {i}", body))
 
 
 def index_contents(intel: VendorIntel) -> Counter[tuple[str, int, str]]:
