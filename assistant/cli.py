@@ -284,14 +284,22 @@ def serve(
 
 
 @app.command("hash-password")
-def hash_password_command() -> None:
-    """Print the hash of a chat password, to put in VENDORINTEL_CHAT_USERS."""
+def hash_password_command(
+    user: Annotated[
+        str | None,
+        typer.Option(help="Print a 'NAME:HASH' line for VENDORINTEL_CHAT_USERS_FILE."),
+    ] = None,
+) -> None:
+    """Print the hash of a chat password, to put in VENDORINTEL_CHAT_USERS (or its file)."""
     from assistant.passwords import hash_password
 
+    if user is not None and (not user.strip() or ":" in user):
+        raise fail(ValueError("a user name must not be empty or hold ':'"))
     password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     if len(password) < 12:
         raise fail(ValueError("use a password of at least 12 characters"))
-    typer.echo(hash_password(password))
+    hashed = hash_password(password)
+    typer.echo(f"{user.strip()}:{hashed}" if user else hashed)
 
 
 def exposure_warning(host: str, settings: Settings) -> str | None:

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from pathlib import Path
 
 SCHEME = "pbkdf2_sha256"
 ITERATIONS = 600_000  # OWASP's advice for PBKDF2-SHA256
@@ -30,6 +31,26 @@ def verify_password(password: str, stored: str) -> bool:
     _, iterations, salt, expected = stored.split("$")
     digest = hashlib.pbkdf2_hmac("sha256", password.encode(), decode(salt), int(iterations))
     return hmac.compare_digest(digest, decode(expected))
+
+
+def read_users_file(path: Path) -> dict[str, str]:
+    """Chat logins from a file of 'name:hash' lines; blank lines and '#' comments are skipped."""
+    try:
+        lines = path.read_text("utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read the chat users file {path}: {exc}") from exc
+    users: dict[str, str] = {}
+    for number, line in enumerate(lines, 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        name, _, stored = (part.strip() for part in line.partition(":"))
+        if not name or not is_password_hash(stored):
+            raise ValueError(
+                f"{path}, line {number}: expected 'name:hash', with the hash that "
+                "`vendorintel hash-password --user NAME` prints (never a password)"
+            )
+        users[name] = stored
+    return users
 
 
 def encode(raw: bytes) -> str:

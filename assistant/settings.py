@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from assistant.passwords import is_password_hash
+from assistant.passwords import is_password_hash, read_users_file
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EmbeddingBackend = Literal["torch", "onnx", "onnx-int8"]
@@ -132,6 +132,12 @@ class Settings(BaseSettings):
         "`vendorintel hash-password` prints; none = the chat has no login.",
     )
 
+    chat_users_file: Path | None = Field(
+        None,
+        description="A file of chat logins, one 'name:hash' line each (`vendorintel "
+        "hash-password --user NAME` prints one); joined with VENDORINTEL_CHAT_USERS.",
+    )
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="What `serve` and `watch` log to stderr."
     )
@@ -166,6 +172,14 @@ class Settings(BaseSettings):
                     "`vendorintel hash-password` and use what it prints"
                 )
         return users
+
+    @model_validator(mode="after")
+    def _users_from_file(self) -> Settings:
+        """Users of the file join those of VENDORINTEL_CHAT_USERS, which win on a clash."""
+        if self.chat_users_file is not None:
+            listed = read_users_file(self.chat_users_file)
+            self.chat_users = {name: SecretStr(h) for name, h in listed.items()} | self.chat_users
+        return self
 
     @model_validator(mode="after")
     def _default_inbox(self) -> Settings:

@@ -32,6 +32,27 @@ def test_hash_password_prints_a_hash_that_verifies_and_settings_refuse_plain_pas
     assert PASSWORD not in repr(configured) and printed not in repr(configured)
 
 
+def test_chat_users_can_be_kept_in_a_file_of_name_hash_lines(tmp_path: Path) -> None:
+    made = CliRunner().invoke(
+        app, ["hash-password", "--user", "ada"], input=f"{PASSWORD}\n{PASSWORD}\n"
+    )
+    line = made.output.strip().splitlines()[-1]
+    assert made.exit_code == 0 and line.startswith("ada:pbkdf2_sha256$600000$")
+    users = tmp_path / "chat-users"
+    users.write_text(f"# who may use the chat\n{line}\n\n")
+    from_env = {"bob": line.removeprefix("ada:")}
+
+    settings = Settings(chat_users_file=users, chat_users=from_env, _env_file=None)  # type: ignore[call-arg]
+
+    assert set(settings.chat_users) == {"ada", "bob"}  # the file's users join the variable's
+    assert verify_password(PASSWORD, settings.chat_users["ada"].get_secret_value())
+    users.write_text(f"{line}\ncyd:{PASSWORD}\n")
+    with pytest.raises(ValueError, match=r"chat-users, line 2: expected 'name:hash'"):
+        Settings(chat_users_file=users, _env_file=None)  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="cannot read the chat users file"):
+        Settings(chat_users_file=tmp_path / "missing", _env_file=None)  # type: ignore[call-arg]
+
+
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium is not installed")
 def test_the_chat_asks_for_a_login_and_admits_only_the_right_password(tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
