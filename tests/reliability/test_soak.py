@@ -86,6 +86,7 @@ def test_questions_and_file_drops_together_fail_nothing(tmp_path: Path, seconds:
         listed = httpx.get(f"{served.url}/api/documents").json()
         health = httpx.get(f"{served.url}/api/healthz").json()
 
+    print(f"soak: {answered[0]} answers in {seconds:.0f} s, RSS {start_rss} -> {end_rss} kB")
     assert not failures, failures[:5]
     assert answered[0] >= seconds  # about one answer a second at least, on two cores
     assert end_rss <= start_rss * 1.10, (start_rss, end_rss)
