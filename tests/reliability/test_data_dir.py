@@ -122,12 +122,10 @@ def test_a_full_disk_stops_ingestion_clearly_and_the_index_still_answers(
 
     filler.unlink()
     resumed = run_cli(env, "ingest")
-    listed = run_cli(env, "documents")
     asked = run_cli(env, "ask", "How many GPU clusters did Baidu reserve for ERNIE?")
 
     assert resumed.returncode == 0, resumed.stderr
     assert resumed.stdout.startswith("1 added, 0 updated")
-    assert "news/baidu-capacity.md" in listed.stdout
     assert "42 dedicated GPU clusters" in asked.stdout and "news/baidu-capacity.md" in asked.stdout
     assert not list(small_disk.rglob("*.tmp")), "a cut-short write left a temporary file"
 
