@@ -21,7 +21,7 @@ class EmbeddingCache:
 
     def __init__(self, path: Path, space: str) -> None:
         schema = "CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, v BLOB);"
-        self._db, self._lock = open_sqlite(path, schema)
+        self._db, self._lock = open_sqlite(path, schema, spare=True)
         self.space = space
 
     def key(self, text: str) -> str:

@@ -33,7 +33,7 @@ class FeedbackStore:
     """answers: what was asked and answered; feedback: the rating; rated_answers joins them."""
 
     def __init__(self, path: Path) -> None:
-        self._db, self._lock = open_sqlite(path, SCHEMA)
+        self._db, self._lock = open_sqlite(path, SCHEMA, spare=True)
 
     def remember(self, message_id: str, question: str, vendor: str | None, answer: Answer) -> None:
         citations = json.dumps([c.model_dump() for c in answer.citations])
@@ -51,7 +51,7 @@ class FeedbackStore:
             )
 
     def unrate(self, message_id: str) -> None:
-        with self._lock, self._db:
+        with best_effort("a rating's removal"), self._lock, self._db:
             self._db.execute("DELETE FROM feedback WHERE message_id = ?", (message_id,))
 
     def rated(self) -> list[dict[str, object]]:

@@ -78,8 +78,17 @@ class RemoteService:
         except httpx.HTTPError as exc:
             raise RuntimeError(f"The server at {self.url} did not answer ({exc}).") from exc
         if response.status_code >= 400:
-            raise RuntimeError(f"The server at {self.url} refused: {response.text}")
+            raise RuntimeError(f"The server at {self.url} refused: {reason(response)}")
         return response
 
     def close(self) -> None:
         self.client.close()
+
+
+def reason(response: httpx.Response) -> str:
+    """The API's own explanation (its `detail`), else the body as it came."""
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        detail = None
+    return detail if isinstance(detail, str) else response.text

@@ -24,7 +24,7 @@ from assistant.grounded import load_prompts
 from assistant.llm import LLMUnavailableError, ProviderChain
 from assistant.models import Answer, DocumentInfo, FileOutcome, Health, Restart, Token
 from assistant.store import ChunkStore
-from ingest.disk import data_dir_writes
+from ingest.disk import INGEST_AGAIN, data_dir_writes
 from ingest.facts import EvalResult, Workflow
 from ingest.metadata import VendorCatalog
 from ingest.pipeline import Ingestor, is_within
@@ -72,24 +72,29 @@ store_access = exclusive("_store_lock")
 ingestion = exclusive("_ingest_lock")
 
 
-def writes_index(method: Callable[P, R]) -> Callable[P, R]:
-    """Run a method that writes the index: a full or read-only disk raises a DataDirError,
-    which health reports until a later write succeeds."""
+def writes_index(retry: str = INGEST_AGAIN) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Run a method that writes the index: a full or read-only disk raises a DataDirError
+    (saying how to retry), which health reports until the index is saved again."""
 
-    @wraps(method)
-    def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
-        intel = args[0]
-        assert isinstance(intel, VendorIntel)
-        try:
-            with data_dir_writes(intel.settings.data_dir):
-                result = method(*args, **kwargs)
-        except DataDirError as exc:
-            intel.write_error = str(exc)
-            raise
-        intel.write_error = None
-        return result
+    def decorate(method: Callable[P, R]) -> Callable[P, R]:
+        @wraps(method)
+        def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+            intel = args[0]
+            assert isinstance(intel, VendorIntel)
+            try:
+                with data_dir_writes(intel.settings.data_dir, retry):
+                    saves = intel.ingestor.saves
+                    result = method(*args, **kwargs)
+            except DataDirError as exc:
+                intel.write_error = str(exc)
+                raise
+            if intel.ingestor.saves > saves:  # a call that wrote nothing proves nothing
+                intel.write_error = None
+            return result
 
-    return guarded
+        return guarded
+
+    return decorate
 
 
 class VendorIntel:
@@ -153,14 +158,14 @@ class VendorIntel:
         _ = ingestor.facts  # the registry's vendor aliases, known from the last run
         return ingestor
 
-    @writes_index
     @ingestion
+    @writes_index()
     def ingest(self, paths: list[Path] | None = None, progress: bool | None = None) -> IngestReport:
         """Bring the index in line with the given files and folders (default: the inbox)."""
         return self.ingestor.ingest(paths, progress=progress)
 
-    @writes_index
     @ingestion
+    @writes_index()
     def apply_changes(self, changed: list[Path], deleted: list[Path]) -> IngestReport:
         """What the inbox watcher saw: ingest changed files, drop the chunks of deleted ones."""
         return self.ingestor.apply_changes(changed, deleted)
@@ -319,8 +324,8 @@ class VendorIntel:
             outcomes.append(FileOutcome(source=source, status=status, reason=reason))
         return outcomes
 
-    @writes_index
     @ingestion
+    @writes_index(retry="delete it again")
     def remove_document(self, source: str) -> bool:
         """Delete a document's file from the inbox and its chunks from the index."""
         inbox = self.settings.inbox_dir.resolve()

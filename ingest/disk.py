@@ -32,18 +32,21 @@ def refusal(exc: BaseException) -> str | None:
             return "full"
         if exc.errno in NOT_WRITABLE:
             return "read-only"
-    if isinstance(exc, sqlite3.OperationalError):  # SQLite reports these in words only
-        text = str(exc).lower()
-        if "disk is full" in text:
+    if isinstance(exc, sqlite3.OperationalError):
+        primary = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF  # extended codes: low byte
+        if primary == sqlite3.SQLITE_FULL:
             return "full"
-        if "readonly" in text or "unable to open" in text:
+        if primary in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM):
             return "read-only"
     return None
 
 
+INGEST_AGAIN = "run `vendorintel ingest` again (a running server retries by itself)"
+
+
 @contextmanager
-def data_dir_writes(data_dir: Path) -> Iterator[None]:
-    """Raise a refused write as a DataDirError naming the place and the fix."""
+def data_dir_writes(data_dir: Path, retry: str = INGEST_AGAIN) -> Iterator[None]:
+    """Raise a refused write as a DataDirError naming the place, the fix and how to retry."""
     try:
         yield
     except (OSError, sqlite3.OperationalError) as exc:
@@ -53,9 +56,8 @@ def data_dir_writes(data_dir: Path) -> Iterator[None]:
         where = getattr(exc, "filename", None) or data_dir
         detail = getattr(exc, "strerror", None) or str(exc)
         raise DataDirError(
-            f"Cannot write to {where} ({detail}): {FIXES[state]}, then run `vendorintel "
-            "ingest` again (a running server retries by itself). Documents indexed before "
-            "are still answered."
+            f"Cannot write to {where} ({detail}): {FIXES[state]}, then {retry}. Documents "
+            "indexed before are still answered."
         ) from exc
 
 
@@ -72,8 +74,11 @@ def best_effort(what: str) -> Iterator[None]:
 
 def ensure_room(folder: Path, needed: int) -> None:
     """Refuse to start a write that would fail or not fit, so it is not left half done."""
-    with tempfile.TemporaryFile(dir=folder):  # raises at once if the folder is read-only
-        pass
+    try:
+        with tempfile.TemporaryFile(dir=folder):  # fails at once if the folder is read-only
+            pass
+    except OSError as exc:  # named after the folder, not the probe file that was never made
+        raise OSError(exc.errno, exc.strerror, str(folder)) from exc
     free = shutil.disk_usage(folder).free
     if free < needed:
         wanted = f"{free / 2**20:.1f} MB free, about {needed / 2**20:.1f} MB needed"

@@ -103,6 +103,8 @@ class Ingestor:
         self._learn_companies(self.docstore.docs.values())
         self._embed_model = embed_model
         self._facts_read = False  # the fact store is re-read from the files once per process
+        self.saves = 0  # times the docstore was saved: a call that saved wrote the index
+        self._unsaved = False  # the docstore changed in memory since it was last saved
 
     @cached_property
     def pipeline(self) -> IngestionPipeline:
@@ -258,6 +260,7 @@ class Ingestor:
         """
         ensure_room(self.settings.data_dir, self._bytes_needed(documents, chunks))
         with self.lock:
+            self._unsaved = True
             for doc in documents:
                 outcome = "updated" if self.docstore.document_exists(doc.doc_id) else "added"
                 report.outcomes[doc.doc_id] = outcome
@@ -271,13 +274,18 @@ class Ingestor:
         self._learn_companies(documents)
 
     def _bytes_needed(self, documents: list[Document], chunks: Sequence[BaseNode]) -> int:
-        """A generous estimate of what a batch writes: each chunk's point (its vector pickled
-        as floats, its text twice) and cached vector, and the docstore rewritten whole."""
+        """A generous estimate of what a batch writes here: each chunk's cached vector and, in
+        embedded mode, its point (the vector pickled as floats, the text twice), and the
+        docstore rewritten whole."""
         docstore = self.docstore_path.stat().st_size if self.docstore_path.exists() else 0
         texts = sum(len(doc.text) for doc in documents)
-        points = sum(
-            3 * len(chunk.get_content()) + 16 * len(chunk.embedding or []) for chunk in chunks
-        )
+        embedded = not self.settings.qdrant_url  # a server keeps the points on its own disk
+        points = 0
+        for chunk in chunks:
+            floats = len(chunk.embedding or [])
+            points += 4 * floats  # the cached vector
+            if embedded:
+                points += 12 * floats + 3 * len(chunk.get_content())
         return 2 * (docstore + texts) + points + SPARE_BYTES
 
     # -- removal and persistence -------------------------------------------------------
@@ -292,6 +300,9 @@ class Ingestor:
         report = self.ingest(existing, progress=False) if existing else IngestReport()
         for path in deleted:
             self._remove_vanished(path.resolve(), report)  # persists when it removes
+        if self._unsaved:  # an earlier save failed (a full disk): this is its retry
+            with self.lock:
+                self.persist()
         if deleted and report.removed:
             self.rebuild_facts(report)
         return report
@@ -362,6 +373,7 @@ class Ingestor:
         if not doc_ids:
             return
         with self.lock:
+            self._unsaved = True
             self.store.delete_documents(doc_ids)
             for doc_id in doc_ids:
                 self.docstore.delete_document(doc_id, raise_error=False)
@@ -382,3 +394,5 @@ class Ingestor:
         finally:
             tmp.unlink(missing_ok=True)  # a write cut short by a full disk leaves no debris
         self.problems.persist()
+        self._unsaved = False
+        self.saves += 1

@@ -19,6 +19,7 @@ logger = logging.getLogger(__name__)
 Signature = tuple[int, int]  # size and modification time: unchanged for `settle` s = written
 Apply = Callable[[list[Path], list[Path]], IngestReport]
 OnReport = Callable[[IngestReport], Awaitable[None]]
+MAX_PAUSE = 600.0  # seconds between retries of an ingestion that keeps failing unexpectedly
 
 
 def signature(path: Path) -> Signature | None:
@@ -59,6 +60,7 @@ class InboxWatcher:
         self._changed: dict[Path, tuple[Signature | None, float]] = {}
         self._deleted: set[Path] = set()
         self._paused_until = 0.0
+        self._failures = 0  # unexpected failures in a row
 
     async def run(
         self, stop: asyncio.Event, on_start: Callable[[], Awaitable[None]] | None = None
@@ -121,29 +123,40 @@ class InboxWatcher:
         if not ready and not deleted:
             return
         self._deleted.clear()
+        reports: list[IngestReport] = []
 
         async def apply() -> None:
-            await self.on_report(await asyncio.to_thread(self.apply, ready, deleted))
+            reports.append(await asyncio.to_thread(self.apply, ready, deleted))
 
         if not await self.attempt(apply):  # keep them for the retry
             now = time.monotonic()
             self._changed.update((path, (signature(path), now)) for path in ready)
             self._deleted.update(deleted)
+            return
+        await self.on_report(reports[0])
 
     def paused(self) -> bool:
         return time.monotonic() < self._paused_until
 
     async def attempt(self, work: Callable[[], Awaitable[None]]) -> bool:
-        """Run an ingestion; if it fails, log why and pause until it is time to retry."""
+        """Run an ingestion; if it fails, log why and pause until it is time to retry.
+
+        A full or read-only disk is retried at the same pace, to catch up soon after it is
+        fixed; an unexpected error waits twice as long each time, up to MAX_PAUSE.
+        """
         try:
             await work()
         except Exception as exc:
-            self._paused_until = time.monotonic() + self.retry_after
+            expected = isinstance(exc, DataDirError)  # it explains itself: no traceback
+            self._failures = 0 if expected else self._failures + 1
+            pause = min(self.retry_after * 2 ** max(self._failures - 1, 0), MAX_PAUSE)
+            self._paused_until = time.monotonic() + pause
             logger.error(
                 "ingesting from the inbox failed; retrying in %.0f s: %s",
-                self.retry_after,
+                pause,
                 exc,
-                exc_info=not isinstance(exc, DataDirError),  # that one explains itself
+                exc_info=not expected,
             )
             return False
+        self._failures = 0
         return True

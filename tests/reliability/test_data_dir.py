@@ -78,6 +78,7 @@ def fill(folder: Path) -> Path:
     with pytest.raises(OSError) as refused:
         (folder / "probe").write_bytes(b"\0" * 8192)
     assert refused.value.errno == errno.ENOSPC
+    (folder / "probe").unlink()
     return filler
 
 
@@ -131,7 +132,7 @@ def test_a_full_disk_stops_ingestion_clearly_and_the_index_still_answers(
 
 
 def test_a_data_dir_that_turns_read_only_under_the_server_recovers_without_a_restart(
-    tmp_path: Path,
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     inbox = tmp_path / "inbox"
     shutil.copytree(SAMPLES, inbox)
@@ -152,6 +153,8 @@ def test_a_data_dir_that_turns_read_only_under_the_server_recovers_without_a_res
             )
             answer = client.post("/api/ask", json={"question": UPTIME})
             health = client.get("/api/healthz")
+            nothing_written = client.delete("/api/documents/news/no-such.md")
+            wait_for(lambda: "retrying in" in caplog.text, 10)  # the watcher failed as well
 
             for response in (refused, upload):
                 assert response.status_code == 507, response.text
@@ -165,6 +168,10 @@ def test_a_data_dir_that_turns_read_only_under_the_server_recovers_without_a_res
             }
             assert health.status_code == 503, health.text
             assert "read-only or not writable" in health.json()["ingest_error"]
+            assert nothing_written.status_code == 404  # and, having saved nothing, proves nothing:
+            assert (
+                client.get("/api/healthz").json()["ingest_error"] == health.json()["ingest_error"]
+            )
             assert (inbox / "news" / "deepseek-note.md").exists()  # kept for the retry
 
         # Writable again: the watcher's retry indexes both files, with no restart or command.
@@ -191,7 +198,7 @@ def test_a_read_only_data_dir_at_start_is_named_with_the_fix(tmp_path: Path) -> 
     assert "the data directory must be writable" in last
 
 
-def test_a_disk_that_fills_midway_through_a_write_loses_nothing(
+def test_a_disk_that_fills_after_the_check_for_room_changes_nothing_until_the_next_run(
     tmp_path: Path,
     small_disk: Path,
     make_intel: Callable[[Settings], VendorIntel],
@@ -229,3 +236,21 @@ def test_a_disk_that_fills_midway_through_a_write_loses_nothing(
     assert (report.added, report.updated) == (1, 1)
     counts = {doc: n for doc, (n, _) in intel.store.document_stats().items()}
     assert counts == {doc: n for doc, (n, _) in fresh.store.document_stats().items()}
+
+
+def test_an_upload_into_a_full_inbox_is_refused_with_the_reason(
+    tmp_path: Path, small_disk: Path
+) -> None:
+    settings = Settings(
+        data_dir=tmp_path / "index", inbox=small_disk, watch_inbox=False, _env_file=None
+    )  # type: ignore[call-arg]
+    fill(small_disk)
+    with TestClient(create_app(settings, with_chat=False)) as client:
+        response = client.post("/api/documents", files={"files": ("note.md", NEW_NOTE.encode())})
+
+    [outcome] = response.json()
+    assert (outcome["source"], outcome["status"]) == ("note.md", "refused")
+    assert outcome["reason"].startswith(
+        "not saved: the inbox refused the write (No space left on device)"
+    )
+    assert [p.name for p in small_disk.iterdir()] == ["filler.bin"]  # no partial upload
