@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from assistant.fact_answers import Cited, fmt
 from assistant.llm import LLMUnavailableError
 from assistant.models import Answer, Citation
-from ingest.disk import refusal
+from ingest.disk import refusal, replacing
 
 if TYPE_CHECKING:
     from assistant.service import VendorIntel
@@ -260,15 +260,10 @@ def save_briefing(folder: Path, briefing: Briefing) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     stamp = briefing.generated_at.replace(":", "").replace("+0000", "Z")
     path = folder / f"{stamp}.json"
-    partial = folder / f".{stamp}.json.partial"
-    try:
-        with partial.open("w", encoding="utf-8") as out:
-            out.write(briefing.model_dump_json(indent=1))
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
+    with replacing(path) as partial, partial.open("w", encoding="utf-8") as out:
+        out.write(briefing.model_dump_json(indent=1))
+        out.flush()
+        os.fsync(out.fileno())
     return path
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import shutil
 import sqlite3
 import tempfile
@@ -83,3 +84,15 @@ def ensure_room(folder: Path, needed: int) -> None:
     if free < needed:
         wanted = f"{free / 2**20:.1f} MB free, about {needed / 2**20:.1f} MB needed"
         raise OSError(errno.ENOSPC, wanted, str(folder))
+
+
+@contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """A hidden file beside `path` to write in full, which then replaces `path` in one step:
+    a stop half-way leaves the old file, and a failed write (a full disk) leaves no debris."""
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        yield partial
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)

@@ -21,7 +21,7 @@ from llama_index.core.storage.docstore import SimpleDocumentStore
 from tqdm import tqdm
 
 from ingest.chunking import LocatedSplitter
-from ingest.disk import ensure_room
+from ingest.disk import ensure_room, replacing
 from ingest.documents import Candidate, build_document
 from ingest.fact_store import FactStore
 from ingest.facts import Facts, read_facts
@@ -387,12 +387,8 @@ class Ingestor:
     def persist(self) -> None:
         """Write the docstore atomically, so a crash never leaves a torn file."""
         self.docstore_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.docstore_path.with_suffix(".json.tmp")
-        try:
-            self.docstore.persist(str(tmp))
-            os.replace(tmp, self.docstore_path)
-        finally:
-            tmp.unlink(missing_ok=True)  # a write cut short by a full disk leaves no debris
+        with replacing(self.docstore_path) as partial:
+            self.docstore.persist(str(partial))
         self.problems.persist()
         self._unsaved = False
         self.saves += 1

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import BaseModel
 
+from ingest.disk import replacing
 from ingest.documents import Candidate
 
 
@@ -50,11 +50,7 @@ class ProblemLog:
 
     def persist(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".json.tmp")
-        try:
-            tmp.write_text(
+        with replacing(self.path) as partial:
+            partial.write_text(
                 json.dumps({k: v.model_dump() for k, v in self._problems.items()}, indent=1)
             )
-            os.replace(tmp, self.path)
-        finally:
-            tmp.unlink(missing_ok=True)

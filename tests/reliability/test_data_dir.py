@@ -134,7 +134,7 @@ def test_a_full_disk_stops_ingestion_clearly_and_the_index_still_answers(
     assert resumed.returncode == 0, resumed.stderr
     assert resumed.stdout.startswith("1 added, 0 updated")
     assert "42 dedicated GPU clusters" in asked.stdout and "news/baidu-capacity.md" in asked.stdout
-    assert not list(small_disk.rglob("*.tmp")), "a cut-short write left a temporary file"
+    assert not list(small_disk.rglob("*.partial")), "a cut-short write left a temporary file"
 
 
 def test_a_data_dir_that_turns_read_only_under_the_server_recovers_without_a_restart(
