@@ -41,6 +41,8 @@ lint: install
 	$(BIN)/ruff check assistant ingest tests bench
 	$(BIN)/ruff format --check assistant ingest tests bench
 	$(BIN)/mypy
+	# The architecture: which layer may import which (the contracts in pyproject.toml).
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff format assistant ingest tests bench

@@ -28,8 +28,8 @@ from common import print_table, save  # bench/ is the script's folder, first on 
 from corpus import build
 from llama_index.core.node_parser import SentenceSplitter
 
-from assistant.embeddings import load_embedding_model
-from assistant.settings import PROJECT_ROOT, EmbeddingBackend, Settings
+from assistant.core.settings import PROJECT_ROOT, EmbeddingBackend, Settings
+from assistant.providers.embeddings import load_embedding_model
 
 QUESTION = "What is our fallback for contract clause extraction if qwen-max is unavailable?"
 RESULTS = PROJECT_ROOT / "bench" / "results"
@@ -40,7 +40,7 @@ SAME_SPEED = 0.05
 def chunk_texts(count: int) -> list[str]:
     """Chunk-sized texts: the sample inbox's real notes, then the generated corpus."""
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
-    splitter = SentenceSplitter(chunk_size=settings.chunk_size, chunk_overlap=0)
+    splitter = SentenceSplitter(chunk_size=settings.embedding.chunk_size, chunk_overlap=0)
     with tempfile.TemporaryDirectory() as folder:
         generated = build(Path(folder), max(count // 5, 10))
         files = sorted((PROJECT_ROOT / "samples" / "inbox").rglob("*.*")) + generated
@@ -65,7 +65,7 @@ def measure(
 ) -> dict[str, Any]:
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     started = time.perf_counter()
-    model = load_embedding_model(backend, args.models, settings.embed_batch_size)  # type: ignore[arg-type]
+    model = load_embedding_model(backend, args.models, settings.embedding.embed_batch_size)  # type: ignore[arg-type]
     load_s = time.perf_counter() - started
     model.get_text_embedding_batch(texts[:8])  # the first run allocates
     vectors = np.array(model.get_text_embedding_batch(texts))
@@ -92,9 +92,9 @@ def batch_sizes(texts: list[str], args: Any) -> dict[str, float]:
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     rates = {}
     for size in (8, 16, 32, 64):
-        model = load_embedding_model(settings.embedding_backend, args.models, size)
+        model = load_embedding_model(settings.embedding.embedding_backend, args.models, size)
         seconds = median_s(partial(model.get_text_embedding_batch, texts), args.repeats)
-        marker = " (default)" if size == settings.embed_batch_size else ""
+        marker = " (default)" if size == settings.embedding.embed_batch_size else ""
         rates[f"{size}{marker}"] = round(len(texts) / seconds, 1)
     return rates
 

@@ -12,9 +12,9 @@ import json
 import tempfile
 from pathlib import Path
 
-from assistant.answer import ExtractiveAnswerer, missing_terms
-from assistant.service import VendorIntel
-from assistant.settings import PROJECT_ROOT, Settings
+from assistant.answering.extractive import ExtractiveAnswerer, missing_terms
+from assistant.app import VendorIntel
+from assistant.core.settings import PROJECT_ROOT, Settings
 
 ANSWERABLE = [
     line
@@ -67,7 +67,7 @@ def main() -> None:
         result = {
             "answerable": dict(zip(ANSWERABLE, best_scores(intel, ANSWERABLE), strict=True)),
             "unanswerable": dict(zip(UNANSWERABLE, best_scores(intel, UNANSWERABLE), strict=True)),
-            "threshold": settings.min_evidence_score,
+            "threshold": settings.answering.min_evidence_score,
         }
         intel.close()
     for group in ("answerable", "unanswerable"):

@@ -23,7 +23,7 @@ from typing import get_args
 
 import yaml
 
-from assistant.settings import PROJECT_ROOT, EmbeddingBackend, Settings
+from assistant.core.settings import PROJECT_ROOT, EmbeddingBackend, Settings
 
 FILING = {"10k": "10-K", "10q": "10-Q", "8k": "8-K", "Earnings": "earnings release"}
 
@@ -72,13 +72,15 @@ def embedded_lengths(data_dir: Path, inbox: Path, backend: str) -> dict[str, flo
     included): token counts against its input limit."""
     from llama_index.core.schema import MetadataMode
 
-    from assistant.embeddings import model_token_counts
-    from assistant.service import VendorIntel
-    from assistant.settings import Settings
+    from assistant.app import VendorIntel
+    from assistant.core.settings import Settings
+    from assistant.providers.embeddings import model_token_counts
 
-    settings = Settings(data_dir=data_dir, inbox=inbox, watch_inbox=False)
     # The backend that built the index: opened with another, the index would be rebuilt.
-    intel = VendorIntel(settings.model_copy(update={"embedding_backend": backend}))
+    settings = Settings(
+        data_dir=data_dir, inbox=inbox, watch_inbox=False, embedding_backend=backend
+    )
+    intel = VendorIntel(settings)
     try:
         nodes = intel.store.vector_store.get_nodes()
         texts = [node.get_content(metadata_mode=MetadataMode.EMBED) for node in nodes]
@@ -100,7 +102,7 @@ def default_backend() -> str:
 
 
 def vendorintel(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "assistant.cli", *args]
+    command = [sys.executable, "-m", "assistant.shells.cli", *args]
     return subprocess.run(command, env=env, text=True, capture_output=True, check=False)
 
 
@@ -136,7 +138,7 @@ def main() -> None:
     report = {"backend": args.backend, **json.loads(evaluation.stdout), "chunks": lengths}
     from common import save  # bench/ is the script's folder
 
-    from assistant.evaluation import render_table
+    from assistant.answering.evaluation import render_table
 
     print(render_table(report))
     save(report, out)

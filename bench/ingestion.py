@@ -27,8 +27,8 @@ from corpus import build
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.schema import MetadataMode
 
-from assistant.service import VendorIntel
-from assistant.settings import PROJECT_ROOT, Settings
+from assistant.app import VendorIntel
+from assistant.core.settings import PROJECT_ROOT, Settings
 
 
 def timed(action: Callable[[], object]) -> float:

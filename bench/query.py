@@ -32,9 +32,9 @@ import httpx
 from common import free_port, save  # bench/ is the script's folder
 from corpus import TOPICS, VENDORS, build
 
-from assistant.embedding_cache import EmbeddingCache
-from assistant.service import VendorIntel
-from assistant.settings import PROJECT_ROOT, Settings
+from assistant.app import VendorIntel
+from assistant.core.settings import PROJECT_ROOT, Settings
+from assistant.storage.embedding_cache import EmbeddingCache
 
 QUESTIONS = [
     f"What is the {topic} of {vendor} in FY{2023 + n % 5}?"
@@ -86,14 +86,14 @@ def in_process(settings: Settings, scratch: Path) -> dict[str, object]:
             intel.store.collection,
             query=vectors[question],
             using=intel.store.vector_store.dense_vector_name,
-            limit=settings.top_k,
+            limit=settings.answering.top_k,
             with_payload=True,
         )
 
     def retrieval(question: str) -> object:
         focus = intel.answering.focus(question)
         return intel.answering.search(
-            question, vectors[question], None, settings.top_k, focus=focus
+            question, vectors[question], None, settings.answering.top_k, focus=focus
         )
 
     times = {
@@ -125,7 +125,7 @@ def under_load(settings: Settings, clients: int, seconds: float) -> dict[str, ob
         "VENDORINTEL_WATCH_INBOX": "false",
         "VENDORINTEL_LOG_LEVEL": "WARNING",
     }
-    command = [sys.executable, "-m", "assistant.cli", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "assistant.shells.cli", "serve", "--port", str(port)]
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 180

@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 from common import free_port, print_table, save  # bench/ is the script's folder
 
-from assistant.settings import PROJECT_ROOT
+from assistant.core.settings import PROJECT_ROOT
 
 QUESTION = "What is our fallback for contract clause extraction?"
 
@@ -33,7 +33,7 @@ def timed(command: list[str], env: dict[str, str]) -> float:
 
 def loads_a_model_runtime(args: list[str], env: dict[str, str]) -> bool:
     """Whether the command imports torch or onnxruntime (read from -X importtime)."""
-    command = [sys.executable, "-X", "importtime", "-m", "assistant.cli", *args]
+    command = [sys.executable, "-X", "importtime", "-m", "assistant.shells.cli", *args]
     done = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
     imported = {
         line.rsplit("|", 1)[-1].strip()
@@ -72,7 +72,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "bench/results/startup.json")
     args = parser.parse_args()
-    cli = [sys.executable, "-m", "assistant.cli"]
+    cli = [sys.executable, "-m", "assistant.shells.cli"]
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         shutil.copytree(PROJECT_ROOT / "samples" / "inbox", root / "inbox")

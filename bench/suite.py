@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import get_args
 
-from assistant.settings import EmbeddingBackend
+from assistant.core.settings import EmbeddingBackend
 
 HERE = Path(__file__).resolve().parent
 FILES = {"small": 160, "full": 800}

@@ -17,6 +17,9 @@ from llama_index.core.schema import (
 )
 from pydantic import PrivateAttr
 
+from assistant.core.locators import chunk_location
+from ingest.documents import section_spans
+
 # Metadata that helps the embedding find a chunk (the rest is bookkeeping and citation data).
 EMBEDDED_KEYS = ("title", "doc_type", "vendors")
 CITATION_KEYS = ("source", "title", "doc_type", "published", "period", "vendors", "locator")
@@ -26,25 +29,6 @@ CHUNK_NAMESPACE = uuid.UUID("6f1c2b1e-6a57-4b8e-9a43-0f9e3c1d7a10")
 def chunk_id(doc_id: str, index: int) -> str:
     """Stable chunk ids, so re-ingesting a document overwrites its chunks instead of duplicating."""
     return str(uuid.uuid5(CHUNK_NAMESPACE, f"{doc_id}\x00{index}"))
-
-
-def span_label(unit: str, first: int, last: int) -> str:
-    """'line 4', 'lines 4-9', 'paragraph 2'."""
-    return f"{unit} {first}" if first == last else f"{unit}s {first}-{last}"
-
-
-def chunk_location(kind: str, number: int, text: str, start: int, end: int) -> dict[str, Any]:
-    """Citation fields of text[start:end] in a section: its locator ('page 2', 'row 7',
-    'lines 3-9') and, where lines or paragraphs are counted, the unit and the first one, so a
-    quote inside the chunk can be located more precisely."""
-    if kind == "page":
-        return {"locator": f"page {number}"}
-    if kind in ("row", "line"):
-        return {"locator": f"{kind} {number}"}
-    unit = kind.rstrip("s")  # "lines" -> "line", "paragraphs" -> "paragraph"
-    first = number + text.count("\n", 0, start)
-    last = number + text.count("\n", 0, max(start, end - 1))
-    return {"locator": span_label(unit, first, last), "unit": unit, "first": first}
 
 
 class LocatedSplitter(TransformComponent):
@@ -75,12 +59,12 @@ class LocatedSplitter(TransformComponent):
         base = {key: doc.metadata[key] for key in CITATION_KEYS if key in doc.metadata}
         base["ingested_at"] = ingested_at
         chunks: list[TextNode] = []
-        for start, end, kind, number, vendors, by_line in doc.metadata["sections"]:
-            section = text[start:end]
-            metadata = {**base, "vendors": vendors}
+        for span in section_spans(doc):
+            section = text[span.start : span.end]
+            metadata = {**base, "vendors": span.vendors}
             header = "\n".join(f"{k}: {metadata[k]}" for k in EMBEDDED_KEYS if metadata.get(k))
             cursor = 0
-            splitter = self._lines if by_line else self._prose
+            splitter = self._lines if span.by_line else self._prose
             for piece in splitter.split_text_metadata_aware(section, header):
                 found = section.find(piece, cursor)
                 if found < 0:
@@ -88,7 +72,7 @@ class LocatedSplitter(TransformComponent):
                 begin = found if found >= 0 else cursor
                 stop = begin + len(piece)
                 cursor = begin + 1
-                location = chunk_location(kind, number, section, begin, stop)
+                location = chunk_location(span.kind, span.number, section, begin, stop)
                 chunks.append(self._make_chunk(doc, len(chunks), piece, {**metadata, **location}))
         return chunks
 

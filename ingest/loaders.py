@@ -14,8 +14,9 @@ from typing import Any
 
 import yaml
 
-from ingest.metadata import parse_date, split_front_matter
-from ingest.safe_yaml import load_yaml_safely
+from assistant.core.front_matter import split_front_matter
+from assistant.core.safe_yaml import parse_yaml_safely
+from ingest.metadata import parse_date
 
 
 class LoadError(Exception):
@@ -43,6 +44,10 @@ class LoadedFile:
     published: date | None = None
     fields: dict[str, Any] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    # The decoded text of a table or YAML file, and a YAML file's data with its node tree, so
+    # its records are read without reading or parsing the file again.
+    raw_text: str | None = None
+    yaml_tree: tuple[Any, yaml.Node | None] | None = None
 
 
 def decode_text(data: bytes) -> str:
@@ -242,14 +247,15 @@ def load_csv(path: Path) -> LoadedFile:
         )
     if not sections:
         raise LoadError("no valid data rows" + (f" ({problems[0]})" if problems else ""))
-    return LoadedFile(sections, problems=problems)
+    return LoadedFile(sections, problems=problems, raw_text=text)
 
 
 def load_jsonl(path: Path) -> LoadedFile:
     """JSON Lines, one section per object; malformed lines are reported and skipped."""
     sections: list[Section] = []
     problems: list[str] = []
-    for number, line in enumerate(read_text_file(path).splitlines(), start=1):
+    text = read_text_file(path)
+    for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
@@ -263,19 +269,22 @@ def load_jsonl(path: Path) -> LoadedFile:
         sections.append(Section(record_text(record), "line", number))
     if not sections:
         raise LoadError("no valid JSON lines" + (f" ({problems[0]})" if problems else ""))
-    return LoadedFile(sections, problems=problems)
+    return LoadedFile(sections, problems=problems, raw_text=text)
 
 
 def load_yaml(path: Path) -> LoadedFile:
     """YAML (safe loading only: no tags that run code), cited by line range."""
     text = read_text_file(path)
     try:
-        data = load_yaml_safely(text)
+        data, root = parse_yaml_safely(text)
     except yaml.YAMLError as exc:
         raise LoadError(f"not valid YAML ({' '.join(str(exc).split())})") from exc
     title = data.get("title") if isinstance(data, dict) else None
     return LoadedFile(
-        [Section(text, "lines", 1, by_line=True)], title=str(title) if title else None
+        [Section(text, "lines", 1, by_line=True)],
+        title=str(title) if title else None,
+        raw_text=text,
+        yaml_tree=(data, root),
     )
 
 

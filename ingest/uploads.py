@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from ingest.disk import refusal
+from assistant.storage.disk import refusal
 from ingest.loaders import LOADERS
 
 UNSAFE = re.compile(r"[^\w.\-() ]+")

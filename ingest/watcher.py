@@ -11,9 +11,9 @@ from pathlib import Path
 
 from watchfiles import Change, DefaultFilter, awatch
 
-from ingest.disk import DataDirError
-from ingest.pipeline import is_ignored
-from ingest.report import IngestReport
+from assistant.core.errors import DataDirError
+from assistant.core.report import IngestReport
+from ingest.scanner import is_ignored
 
 logger = logging.getLogger(__name__)
 Signature = tuple[int, int]  # size and modification time: unchanged for `settle` s = written

@@ -18,9 +18,9 @@ import httpx
 import pytest
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
-from assistant.embeddings import model_for
-from assistant.service import VendorIntel
-from assistant.settings import PROJECT_ROOT, Settings
+from assistant.app import VendorIntel
+from assistant.core.settings import PROJECT_ROOT, Settings
+from assistant.providers.embeddings import model_for
 
 SAMPLES = PROJECT_ROOT / "samples" / "inbox"
 SAMPLE_DOCUMENTS = 11
@@ -153,7 +153,7 @@ def serving(root: Path, documents: int, env: dict[str, str] | None = None) -> It
     log_path = root / "serve.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "assistant.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "assistant.shells.cli", "serve", "--port", str(port)],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -180,7 +180,7 @@ def cli_env(data: Path, inbox: Path) -> dict[str, str]:
 
 def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     """Run `vendorintel ARGS` as a user would, in its own process."""
-    command = [sys.executable, "-m", "assistant.cli", *args]
+    command = [sys.executable, "-m", "assistant.shells.cli", *args]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
 
 

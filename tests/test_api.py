@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.api import create_app
-from assistant.service import VendorIntel
-from assistant.settings import Settings
+from assistant.app import VendorIntel
+from assistant.core.settings import Settings
+from assistant.shells.api import create_app
 from tests.builders import markdown, write, write_pdf
 
 QWEN_TERMS = markdown(

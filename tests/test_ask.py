@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer import key_terms
-from assistant.sentences import split_passage, split_sentences
-from assistant.service import VendorIntel
+from assistant.answering.extractive import key_terms
+from assistant.answering.sentences import split_passage
+from assistant.app import VendorIntel
 from tests.builders import markdown, write, write_pdf
 
 
@@ -148,7 +148,7 @@ def test_sentence_splitting_keeps_abbreviations_and_versions_whole() -> None:
         "Dr. Chen said qwen-max (v. 2026-06) is pinned. U.S. prices fell 5%. Next, rollback.\n"
         "- A list item here"
     )
-    assert split_sentences(text) == [
+    assert [span.text for span in split_passage(text)] == [
         "Dr. Chen said qwen-max (v. 2026-06) is pinned.",
         "U.S. prices fell 5%.",
         "Next, rollback.",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.settings import PROJECT_ROOT
+from assistant.core.settings import PROJECT_ROOT
 from tests.builders import markdown, write
 from tests.conftest import SAMPLES, Served, serving
 from tests.fake_llm import FakeLLM, Reply, Running, quoting

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.api import create_app
-from assistant.briefing_render import render
-from assistant.checkpoints import Briefing, run_briefing
-from assistant.service import VendorIntel
-from assistant.settings import Settings
+from assistant.app import VendorIntel
+from assistant.briefing.checkpoints import Briefing
+from assistant.briefing.render import render
+from assistant.core.settings import Settings
+from assistant.shells.api import create_app
 from tests.builders import markdown, write
 
 REGISTRY = """\
@@ -96,7 +96,7 @@ def checkpoint(briefing: Briefing, vendor: str, number: int):  # type: ignore[no
 
 
 def test_statuses_follow_what_the_documents_support(briefed: VendorIntel) -> None:
-    briefing = run_briefing(briefed, today=TODAY)
+    briefing = briefed.run_checkpoints(today=TODAY)
 
     assert statuses(briefing) == {
         "Alibaba Cloud": ["evidence", "evidence", "evidence", "evidence"],
@@ -122,7 +122,7 @@ def test_statuses_follow_what_the_documents_support(briefed: VendorIntel) -> Non
 
 
 def test_every_statement_is_cited(briefed: VendorIntel) -> None:
-    for vendor in run_briefing(briefed, today=TODAY).vendors:
+    for vendor in briefed.run_checkpoints(today=TODAY).vendors:
         for c in vendor.checkpoints:
             if c.status != "gap":
                 assert c.citations, (vendor.vendor, c.id)
@@ -130,16 +130,18 @@ def test_every_statement_is_cited(briefed: VendorIntel) -> None:
 
 
 def test_evidence_older_than_the_limit_is_flagged_stale(briefed: VendorIntel) -> None:
-    briefing = run_briefing(briefed, today=TODAY)
+    briefing = briefed.run_checkpoints(today=TODAY)
     old = checkpoint(briefing, "Baidu", 4)
     assert (old.newest_source_date, old.stale) == ("2025-07-05", True)
     assert checkpoint(briefing, "Alibaba Cloud", 1).stale is False
 
 
 def test_a_second_run_lists_exactly_what_changed(briefed: VendorIntel, inbox: Path) -> None:
-    first = run_briefing(briefed, today=TODAY)
+    first = briefed.run_checkpoints(today=TODAY)
     assert first.changes == ["First briefing: nothing to compare with."]
-    assert run_briefing(briefed, today=TODAY).changes == ["No change since the previous briefing."]
+    assert briefed.run_checkpoints(today=TODAY).changes == [
+        "No change since the previous briefing."
+    ]
 
     write(
         inbox / "roadmaps" / "ernie.md",
@@ -148,14 +150,14 @@ def test_a_second_run_lists_exactly_what_changed(briefed: VendorIntel, inbox: Pa
     )  # fmt: skip
     briefed.ingest(progress=False)
 
-    assert run_briefing(briefed, today=TODAY).changes == [
+    assert briefed.run_checkpoints(today=TODAY).changes == [
         "Baidu, checkpoint 1: gap -> evidence.",
         "Baidu, checkpoint 1: new source(s) roadmaps/ernie.md.",
     ]
 
 
 def test_json_markdown_and_html(briefed: VendorIntel) -> None:
-    briefing = run_briefing(briefed, ["Qwen"], today=TODAY)
+    briefing = briefed.run_checkpoints(["Qwen"], today=TODAY)
 
     data = json.loads(render(briefing, "json"))
     assert set(data) == {"generated_at", "vendors", "changes"}

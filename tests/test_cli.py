@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from assistant.service import VendorIntel
-from assistant.settings import Settings
+from assistant.app import VendorIntel
+from assistant.core.settings import Settings
 from tests.builders import markdown, write
 from tests.conftest import Served
 
@@ -22,7 +22,7 @@ def vendorintel(settings: Settings, *args: str) -> subprocess.CompletedProcess[s
         "VENDORINTEL_DATA_DIR": str(settings.data_dir),
         "VENDORINTEL_INBOX": str(settings.inbox_dir),
     }
-    command = [sys.executable, "-m", "assistant.cli", *args]
+    command = [sys.executable, "-m", "assistant.shells.cli", *args]
     return subprocess.run(
         command, env=env, capture_output=True, text=True, timeout=300, check=False
     )
@@ -127,7 +127,7 @@ def test_commands_that_need_no_model_never_import_torch_or_onnxruntime(
     probe = (
         "import sys\n"
         "from typer.testing import CliRunner\n"
-        "from assistant.cli import app\n"
+        "from assistant.shells.cli import app\n"
         "heavy = ('torch', 'llama_index.core', 'qdrant_client')\n"
         "light = not any(m in sys.modules for m in heavy)\n"
         "result = CliRunner().invoke(app, ['documents'])\n"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.conversation import standalone_question
-from ingest.metadata import VendorCatalog
+from assistant.answering.followups import standalone_question
+from assistant.core.catalog import VendorCatalog
 
 PREVIOUS = "What is our fallback for contract clause extraction if Claude is unavailable?"
 

@@ -14,14 +14,14 @@ import numpy as np
 import pytest
 from llama_index.core.node_parser import SentenceSplitter
 
-from assistant.embeddings import (
+from assistant.app import VendorIntel
+from assistant.core.settings import Settings
+from assistant.providers.embeddings import (
     bundled_model_dir,
     exported_model,
     load_embedding_model,
     model_for,
 )
-from assistant.service import VendorIntel
-from assistant.settings import Settings
 from tests.conftest import SAMPLES
 
 
@@ -86,12 +86,14 @@ def test_an_index_built_by_another_backend_is_rebuilt_and_still_cites(
     make_intel: Callable[[Settings], VendorIntel], tmp_path: Path
 ) -> None:
     default = Settings(data_dir=tmp_path / "data", inbox=SAMPLES, _env_file=None)  # type: ignore[call-arg]
-    other = "onnx-int8" if default.embedding_backend != "onnx-int8" else "torch"
+    other = "onnx-int8" if default.embedding.embedding_backend != "onnx-int8" else "torch"
     first = make_intel(default)
     assert first.ingest(progress=False).added == 11
     first.close()
 
-    switched = default.model_copy(update={"embedding_backend": other})
+    switched = default.model_copy(
+        update={"embedding": default.embedding.model_copy(update={"embedding_backend": other})}
+    )
     intel = VendorIntel(switched, embed_model=model_for(switched))
     try:
         assert intel.store.rebuilt
@@ -119,8 +121,8 @@ def test_an_index_built_by_another_backend_is_rebuilt_and_still_cites(
 def test_the_onnx_backend_embeds_without_loading_torch() -> None:
     probe = (
         "import sys\n"
-        "from assistant.embeddings import model_for\n"
-        "from assistant.settings import Settings\n"
+        "from assistant.providers.embeddings import model_for\n"
+        "from assistant.core.settings import Settings\n"
         "model = model_for(Settings(embedding_backend='onnx', _env_file=None))\n"
         "print(len(model.get_query_embedding('fallback')), 'torch' in sys.modules)\n"
     )

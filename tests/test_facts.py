@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.service import VendorIntel
-from ingest.facts import read_facts
+from assistant.app import VendorIntel
+from ingest.fact_readers import read_facts
 from tests.builders import markdown, write
 
 REGISTRY = """\
@@ -263,3 +263,43 @@ def test_facts_are_read_for_an_index_built_before_they_existed(
 
     assert report.unchanged == 1 and not report.changed
     assert [w.name for w in reopened.workflows()][:1] == ["contract clause extraction"]
+
+
+def test_an_edited_registry_replaces_its_own_records_and_keeps_the_evals(
+    facts_inbox: VendorIntel, inbox: Path
+) -> None:
+    edited = REGISTRY.replace("name: contract clause extraction", "name: clause review")
+    write(inbox / "registry" / "workflows.yaml", edited)
+
+    facts_inbox.ingest(progress=False)
+
+    names = [w.name for w in facts_inbox.workflows()]
+    assert "clause review" in names and "contract clause extraction" not in names
+    assert len(facts_inbox.evals()) == 5
+
+
+def test_a_deleted_registry_takes_its_records_along(facts_inbox: VendorIntel) -> None:
+    assert facts_inbox.remove_document("registry/workflows.yaml")
+
+    assert facts_inbox.workflows() == []
+    assert len(facts_inbox.evals()) == 5
+
+
+def test_a_changed_registry_is_read_from_disk_once_per_ingestion(
+    intel: VendorIntel, inbox: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registry = write(inbox / "registry" / "workflows.yaml", REGISTRY)
+    reads: list[Path] = []
+    read_bytes = Path.read_bytes
+
+    def counted(path: Path) -> bytes:
+        if path.name == registry.name:
+            reads.append(path)
+        return read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", counted)
+    report = intel.ingest(progress=False)
+
+    assert report.added == 1 and len(reads) == 1
+    assert report.learned.aliases["Tencent"] == ["Hunyuan"]
+    assert intel.catalog.canonical("Hunyuan") == "Tencent"

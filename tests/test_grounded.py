@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.grounded import CitationMarks, Source, defuse, grounded_answer, render_sources
+from assistant.answering.grounding import (
+    CitationMarks,
+    Source,
+    defuse,
+    grounded_answer,
+    render_sources,
+)
 
 
 def source(text: str, name: str = "notes/a.md") -> Source:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from qdrant_client.http import models as rest
 
-from assistant.service import VendorIntel
-from assistant.settings import Settings
+from assistant.app import VendorIntel
+from assistant.core.settings import Settings
 from tests.builders import markdown, write, write_docx, write_jsonl, write_pdf, write_yaml
 from tests.conftest import EmbedCounter
 
@@ -292,3 +292,39 @@ def test_index_survives_a_restart(
 
     assert report.unchanged == 9 and embed_counter.texts == []
     assert len(second.documents()) == 9
+
+
+def test_documents_stored_with_positional_sections_chunk_as_before() -> None:
+    from llama_index.core import Document
+
+    from ingest.chunking import LocatedSplitter
+    from ingest.documents import SectionSpan
+
+    text = "Qwen keeps snapshots for a year.\n\nDeepSeek is the fallback."
+    spans = [
+        SectionSpan(0, 32, "lines", 5, ["Alibaba Cloud"], False),
+        SectionSpan(34, 59, "lines", 7, ["DeepSeek"], False),
+    ]
+    meta = {"source": "notes/a.md", "title": "A", "doc_type": "note", "published": "2026-01-01"}
+    named = Document(
+        id_="a", text=text, metadata={**meta, "sections": [s.to_metadata() for s in spans]}
+    )
+    # As docstores written before spans had names hold them.
+    positional = Document(
+        id_="a",
+        text=text,
+        metadata={**meta, "sections": [[*s.to_metadata().values()] for s in spans]},
+    )
+
+    def chunks(doc: Document) -> list[tuple[str, str, list[str]]]:
+        nodes = LocatedSplitter()([doc])
+        return [(n.get_content(), n.metadata["locator"], n.metadata["vendors"]) for n in nodes]
+
+    assert (
+        chunks(positional)
+        == chunks(named)
+        == [
+            ("Qwen keeps snapshots for a year.", "line 5", ["Alibaba Cloud"]),
+            ("DeepSeek is the fallback.", "line 7", ["DeepSeek"]),
+        ]
+    )

@@ -16,12 +16,11 @@ from fastapi.testclient import TestClient
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import ValidationError
 
-from assistant.api import create_app
-from assistant.briefing_render import render
-from assistant.checkpoints import run_briefing
-from assistant.models import Answer, Restart, Token
-from assistant.service import VendorIntel
-from assistant.settings import Settings
+from assistant.app import VendorIntel
+from assistant.briefing.render import render
+from assistant.core.models import Answer, Restart, Token
+from assistant.core.settings import Settings
+from assistant.shells.api import create_app
 from tests.builders import markdown, write
 from tests.conftest import SAMPLES
 from tests.fake_llm import FakeLLM, Reply, Running, quoting, sources
@@ -385,7 +384,7 @@ def test_the_checkpoint_briefing_gets_a_cited_summary_per_vendor(
     )
     intel = with_llm(primary)
 
-    briefing = run_briefing(intel, ["Qwen"])
+    briefing = intel.run_checkpoints(["Qwen"])
 
     (vendor,) = briefing.vendors
     assert vendor.summary is not None

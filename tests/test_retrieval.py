@@ -13,10 +13,10 @@ from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 from qdrant_client import QdrantClient
 from qdrant_client.http import models as rest
 
-from assistant.hybrid import tokens
-from assistant.retrieval import Focus, by_best_sentence, years_in
-from assistant.service import VendorIntel
-from assistant.settings import Settings
+from assistant.answering.retrieval import Focus, by_best_sentence, years_in
+from assistant.app import VendorIntel
+from assistant.core.settings import Settings
+from assistant.storage.sparse import tokens
 from tests.builders import markdown, write
 from tests.conftest import SAMPLES
 from tests.test_cli import vendorintel
@@ -93,9 +93,9 @@ def test_an_index_from_before_keyword_search_is_rebuilt(
     assert first.ingest(progress=False).added == 2
     first.close()
     client = QdrantClient(path=str(settings.qdrant_path))  # as an older version left it
-    client.delete_collection(settings.collection)
+    client.delete_collection(settings.store.collection)
     client.create_collection(
-        settings.collection, vectors_config=rest.VectorParams(size=384, distance="Cosine")
+        settings.store.collection, vectors_config=rest.VectorParams(size=384, distance="Cosine")
     )
     client.close()
 

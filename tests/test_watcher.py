@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from assistant.service import VendorIntel
+from assistant.app import VendorIntel
 from tests.builders import build_corpus, markdown, write
 from tests.conftest import EmbedCounter, Served, wait_for
 
@@ -52,7 +52,7 @@ class Watching:
 
 @pytest.fixture
 def watching(intel: VendorIntel) -> Iterator[Watching]:
-    intel.settings.settle_seconds = SETTLE
+    intel.settings.ingestion.settle_seconds = SETTLE
     watcher = Watching(intel)
     watcher.thread.start()
     watcher.started.wait(10)
@@ -122,7 +122,7 @@ def test_a_file_written_slowly_is_ingested_once_complete(watching: Watching, inb
     time.sleep(SETTLE * 2)
     indexed = [e for e in watching.events if "memo.md" in e]
     assert indexed == ["Indexed 1 new document: memo.md."]
-    (doc,) = watching.intel.ingestor.indexed_documents()
+    (doc,) = watching.intel.ingestor.indexer.indexed_documents()
     assert "Part 5 notes" in doc.text
 
 
@@ -185,7 +185,7 @@ def test_serve_answers_from_a_copied_file_within_10_seconds_and_forgets_it_when_
 
 def test_a_file_dropped_during_the_reconcile_is_not_missed(intel: VendorIntel, inbox: Path) -> None:
     build_corpus(inbox / "bulk", 40)  # a reconcile that takes a few seconds
-    intel.settings.settle_seconds = SETTLE
+    intel.settings.ingestion.settle_seconds = SETTLE
     watcher = Watching(intel)
     watcher.thread.start()
     try:

@@ -15,10 +15,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.api import create_app
-from assistant.cli import exposure_warning
-from assistant.service import VendorIntel
-from assistant.settings import Settings
+from assistant.app import VendorIntel
+from assistant.core.settings import Settings
+from assistant.shells.api import create_app
+from assistant.shells.cli import exposure_warning
 from tests.builders import markdown, write
 from tests.conftest import SAMPLES, serving
 
@@ -34,7 +34,7 @@ def locked(
         inbox / "qwen.md",
         markdown("Qwen terms", "Alibaba Cloud must give 60 days notice before retiring qwen-max."),
     )
-    keyed = settings.model_copy(update={"api_key": Settings(api_key=KEY).api_key})
+    keyed = settings.model_copy(update={"serving": Settings(api_key=KEY).serving})
     intel = make_intel(keyed)
     intel.ingest(progress=False)
     with TestClient(create_app(keyed, with_chat=False, intel=intel)) as client:
@@ -83,7 +83,7 @@ def test_the_right_key_opens_the_api_either_way(locked: TestClient) -> None:
 def test_without_a_key_the_api_stays_open(
     make_intel: Callable[[Settings], VendorIntel], settings: Settings, inbox: Path
 ) -> None:
-    assert Settings(api_key="", _env_file=None).api_key is None  # type: ignore[call-arg]
+    assert Settings(api_key="", _env_file=None).serving.api_key is None  # type: ignore[call-arg]
     with TestClient(create_app(settings, with_chat=False, intel=make_intel(settings))) as client:
         assert client.get("/api/documents").status_code == 200
 
@@ -98,7 +98,13 @@ def test_the_command_line_passes_the_key_to_a_running_server(tmp_path: Path) -> 
             "VENDORINTEL_INBOX": str(served.inbox),
             "VENDORINTEL_API_KEY": KEY,
         }
-        command = [sys.executable, "-m", "assistant.cli", "ask", "What uptime does Alibaba give?"]
+        command = [
+            sys.executable,
+            "-m",
+            "assistant.shells.cli",
+            "ask",
+            "What uptime does Alibaba give?",
+        ]
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
         env["VENDORINTEL_API_KEY"] = "wrong"
         wrong = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)

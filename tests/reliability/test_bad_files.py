@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.service import VendorIntel
-from assistant.settings import Settings
-from ingest.report import IngestReport
+from assistant.app import VendorIntel
+from assistant.core.report import IngestReport
+from assistant.core.settings import Settings
 from tests.builders import markdown, write, write_image_only_pdf, write_pdf
 
 BOMB = """\

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from assistant.cli import app
-from assistant.passwords import hash_password, verify_password
-from assistant.settings import Settings
+from assistant.core.passwords import hash_password, verify_password
+from assistant.core.settings import Settings
+from assistant.shells.cli import app
 from tests.conftest import SAMPLES, serving
 from tests.test_chat_browser import CHROMIUM, CHROMIUM_FLAGS
 
@@ -44,8 +44,11 @@ def test_chat_users_can_be_kept_in_a_file_of_name_hash_lines(tmp_path: Path) -> 
 
     settings = Settings(chat_users_file=users, chat_users=from_env, _env_file=None)  # type: ignore[call-arg]
 
-    assert set(settings.chat_users) == {"ada", "bob"}  # the file's users join the variable's
-    assert verify_password(PASSWORD, settings.chat_users["ada"].get_secret_value())
+    assert set(settings.serving.chat_users) == {
+        "ada",
+        "bob",
+    }  # the file's users join the variable's
+    assert verify_password(PASSWORD, settings.serving.chat_users["ada"].get_secret_value())
     users.write_text(f"{line}\ncyd:{PASSWORD}\n")
     with pytest.raises(ValueError, match=r"chat-users, line 2: expected 'name:hash'"):
         Settings(chat_users_file=users, _env_file=None)  # type: ignore[call-arg]

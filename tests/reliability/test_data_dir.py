@@ -20,11 +20,10 @@ import pytest
 from fastapi.testclient import TestClient
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
-from assistant.api import create_app
-from assistant.checkpoints import run_briefing
-from assistant.errors import DataDirError
-from assistant.service import VendorIntel
-from assistant.settings import Settings
+from assistant.app import VendorIntel
+from assistant.core.errors import DataDirError
+from assistant.core.settings import Settings
+from assistant.shells.api import create_app
 from tests.builders import markdown, write
 from tests.conftest import SAMPLE_DOCUMENTS, SAMPLES, cli_env, run_cli, wait_for
 
@@ -224,12 +223,12 @@ def test_a_disk_that_fills_after_the_check_for_room_changes_nothing_until_the_ne
     sla.write_text(sla.read_text() + "\nAlibaba Cloud adds a 99.95% tier for qwen-max in 2027.\n")
     write(inbox / "news" / "baidu-capacity.md", NEW_NOTE)
     # Another program takes the last bytes after the check for room: the writes themselves fail.
-    monkeypatch.setattr("ingest.pipeline.ensure_room", lambda folder, needed: None)
+    monkeypatch.setattr("ingest.indexer.ensure_room", lambda folder, needed: None)
 
     with pytest.raises(DataDirError, match=r"database or disk is full.*free some space"):
         intel.ingest(progress=False)
     answer = intel.ask(UPTIME)
-    briefing = run_briefing(intel, ["Alibaba Cloud"])
+    briefing = intel.run_checkpoints(["Alibaba Cloud"])
 
     assert intel.store.document_stats() == indexed  # not a chunk lost, changed or added
     assert "99.9%" in answer.answer

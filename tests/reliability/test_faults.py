@@ -28,7 +28,7 @@ def test_a_checkpoint_run_killed_midway_leaves_the_next_one_working(tmp_path: Pa
 
     # Killed at several points of a run: loading, answering, or writing its file.
     for delay in (1.0, 3.0, 5.0):
-        command = [sys.executable, "-m", "assistant.cli", "checkpoints"]
+        command = [sys.executable, "-m", "assistant.shells.cli", "checkpoints"]
         process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
         time.sleep(delay)
         process.send_signal(signal.SIGKILL)

@@ -21,8 +21,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.api import create_app
-from assistant.settings import Settings
+from assistant.core.settings import Settings
+from assistant.shells.api import create_app
 from tests.conftest import SAMPLE_DOCUMENTS, SAMPLES, free_port, wait_for
 
 QDRANT = os.environ.get("QDRANT_BINARY") or shutil.which("qdrant")

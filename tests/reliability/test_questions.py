@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.answering import clean_question
-from assistant.api import create_app
-from assistant.service import VendorIntel
+from assistant.answering.pipeline import clean_question
+from assistant.app import VendorIntel
+from assistant.shells.api import create_app
 
 
 @pytest.fixture(scope="module")

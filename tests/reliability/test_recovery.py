@@ -14,8 +14,8 @@ from pathlib import Path
 from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 from llama_index.core.storage.docstore import SimpleDocumentStore
 
-from assistant.service import VendorIntel
-from assistant.settings import Settings
+from assistant.app import VendorIntel
+from assistant.core.settings import Settings
 from tests.builders import build_corpus, markdown, write
 from tests.conftest import wait_for
 
@@ -45,7 +45,7 @@ def test_killed_ingestion_is_redone_and_the_index_equals_the_folder(
         "VENDORINTEL_INGEST_BATCH_FILES": "4",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "assistant.cli", "ingest"], env=env, stdout=subprocess.DEVNULL
+        [sys.executable, "-m", "assistant.shells.cli", "ingest"], env=env, stdout=subprocess.DEVNULL
     )
     try:
         # Kill it once some batches are in: mid-way, between two commits or inside one.

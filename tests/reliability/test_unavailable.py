@@ -10,15 +10,15 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from assistant.api import create_app
-from assistant.settings import Settings
+from assistant.core.settings import Settings
+from assistant.shells.api import create_app
 from tests.conftest import SAMPLES, free_port
 
 
 def test_a_missing_embedding_runtime_is_named_with_the_fix(tmp_path: Path) -> None:
     probe = (
         "import sys; sys.modules['onnxruntime'] = None\n"  # as if it were not installed
-        "from assistant.cli import app\n"
+        "from assistant.shells.cli import app\n"
         "sys.argv = ['vendorintel', 'ingest']\n"
         "app()\n"
     )

@@ -1,0 +1,289 @@
+"""From a question to a cited answer: gather the evidence (passages and records), then answer
+extractively or through a language model, falling back to extractive when none answers."""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Callable, Generator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from llama_index.core.schema import QueryBundle
+
+from assistant.answering.extractive import ExtractiveAnswerer, missing_terms, with_support
+from assistant.answering.followups import standalone_question
+from assistant.answering.generation import words
+from assistant.answering.records import ROLLBACK
+from assistant.answering.retrieval import Focus, retrieve, years_in
+from assistant.core.models import Answer, Restart, Token
+from assistant.providers.llm import LLMUnavailableError
+
+if TYPE_CHECKING:
+    from llama_index.core.base.embeddings.base import BaseEmbedding
+    from llama_index.core.schema import NodeWithScore
+
+    from assistant.answering.generation import GroundedAnswerer
+    from assistant.answering.records import FactAnswerer
+    from assistant.core.catalog import VendorCatalog
+    from assistant.core.messages import Messages
+    from assistant.core.settings import AnsweringSettings
+    from assistant.storage.chunks import ChunkStore
+
+logger = logging.getLogger(__name__)
+Events = Generator[Token | Restart | Answer, None, None]
+Writing = Generator[Token | Restart, None, Answer]  # yields as it writes, returns the answer
+
+
+@dataclass
+class Evidence:
+    """What a question found: passages, an answer from the records, and for a rollback
+    question the vendors' deprecation terms."""
+
+    question: str
+    embedding: list[float]
+    vendor: str | None
+    passages: list[NodeWithScore]
+    records: Answer | None = None
+    terms: list[tuple[str, list[float], str]] = field(default_factory=list)
+
+
+TERMINAL_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
+MARKUP_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+
+
+def clean_question(text: str, limit: int) -> tuple[str, bool]:
+    """The question without control characters or runs of spaces, cut to `limit` characters
+    at a word boundary where one is near; and whether it was cut."""
+    # Control characters and lone surrogates only: format characters (zero-width joiners)
+    # belong to some scripts' words.
+    text = TERMINAL_ESCAPE.sub(" ", text)  # colour codes pasted from a terminal
+    printable = "".join(" " if unicodedata.category(c) in ("Cc", "Cs") else c for c in text)
+    question = " ".join(printable.split())
+    if len(question) <= limit:
+        return question, False
+    cut = question[:limit]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit * 0.8 else cut).rstrip(), True
+
+
+class Answering:
+    """From a question to its cited answer: the question path, wired by the app.
+
+    `store_lock` is held around each read of the store only (the embedded store is not safe
+    across threads); the model, the catalog and the records are asked for when needed, as
+    they load lazily and change with each ingestion.
+    """
+
+    def __init__(
+        self,
+        settings: AnsweringSettings,
+        store: ChunkStore,
+        store_lock: AbstractContextManager[object],
+        embed_model: Callable[[], BaseEmbedding],
+        sentence_model: Callable[[], BaseEmbedding],
+        catalog: Callable[[], VendorCatalog],
+        records: Callable[[], FactAnswerer],
+        messages: Messages,
+        generator: GroundedAnswerer | None,
+        max_question_chars: int,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.store_lock = store_lock
+        self._embed_model = embed_model
+        self._sentence_model = sentence_model
+        self.catalog = catalog
+        self.records = records
+        self.message = messages
+        self.generator = generator
+        self.max_question_chars = max_question_chars
+
+    @property
+    def embed_model(self) -> BaseEmbedding:
+        """The embedding model, loaded on first use."""
+        return self._embed_model()
+
+    def embed_query(self, question: str) -> list[float]:
+        return self.embed_model.get_query_embedding(question)
+
+    def ask(self, question: str, vendor: str | None = None, top_k: int | None = None) -> Answer:
+        """A short answer where every sentence cites its source, or a plain 'no evidence'."""
+        events = self.events(question, vendor, top_k, stream=False)
+        return [e for e in events if isinstance(e, Answer)][-1]
+
+    def events(self, question: str, vendor: str | None, top_k: int | None, stream: bool) -> Events:
+        """Tokens as the answer is written (when `stream`), restarts, then the final Answer."""
+        limit = self.max_question_chars
+        question, shortened = clean_question(question, limit)
+        notice = self.message("question_shortened", limit=f"{limit:,}") if shortened else None
+        if not any(c.isalnum() for c in question):  # nothing to search for
+            yield Answer(answer=self.message("empty_question"), status="insufficient_evidence")
+            return
+        with self.store_lock:
+            empty = not self.store.exists()
+        if empty:
+            yield Answer(answer=self.message("empty_index"), status="insufficient_evidence")
+            return
+        evidence = self.evidence(question, vendor, top_k or self.settings.top_k)
+        if self.generator is None:
+            answer = self.extractive(evidence)
+            if stream:
+                yield from words(answer)
+        else:
+            answer = yield from self.generated(evidence, stream)
+        if notice:
+            notices = " ".join(filter(None, [notice, answer.notice]))
+            answer = answer.model_copy(update={"notice": notices})
+        yield answer
+
+    def standalone_question(self, previous: str | None, question: str) -> str:
+        """A follow-up ("and for Anthropic?") rewritten with the previous question, by the
+        language model when there is one, else by rules."""
+        if previous and self.generator is not None:
+            try:
+                rewritten = self.generator.rewrite(previous, question)
+            except LLMUnavailableError:
+                rewritten = None
+            if rewritten:
+                return rewritten
+        return standalone_question(previous, question, self.catalog())
+
+    def evidence(self, question: str, vendor: str | None, top_k: int) -> Evidence:
+        canonical = self.catalog().canonical(vendor) if vendor else None
+        embedding = self.embed_query(question)
+        focus = self.focus(question)
+        passages = self.search(question, embedding, canonical, top_k, focus=focus)
+        evidence = Evidence(question, embedding, canonical, passages)
+        evidence.records = self.records().answer(question, embedding)
+        if evidence.records is not None and ROLLBACK.search(question):
+            for model_vendor in dict.fromkeys(p.vendor for p in evidence.records.trend if p.vendor):
+                terms = self.message("deprecation_terms_query", vendor=model_vendor)
+                evidence.terms.append((terms, self.embed_query(terms), model_vendor))
+        return evidence
+
+    def focus(self, question: str) -> Focus:
+        """The companies and years a question names (companies from the documents too)."""
+        return Focus(self.catalog().detect(question), years_in(question))
+
+    def search(
+        self,
+        question: str,
+        embedding: list[float],
+        vendor: str | None,
+        top_k: int,
+        doc_type: str | None = None,
+        focus: Focus | None = None,
+    ) -> list[NodeWithScore]:
+        query = QueryBundle(question, embedding=embedding)
+        with self.store_lock:  # held for the search only, not for embedding or answering
+            return retrieve(
+                self.store,
+                self.embed_model,
+                query,
+                top_k,
+                vendor,
+                doc_type,
+                focus,
+                alpha=self.settings.hybrid_alpha,
+                rerank=self.settings.rerank_candidates,
+            )
+
+    def extract(
+        self,
+        question: str,
+        embedding: list[float],
+        hits: list[NodeWithScore],
+        vendor: str | None,
+    ) -> Answer:
+        """The extractive answer from retrieved passages (see assistant/answering/extractive.py)."""
+        answerer = ExtractiveAnswerer(
+            self._sentence_model(),  # behind the content cache: a sentence is embedded once
+            self.settings.min_evidence_score,
+            self.settings.answer_sentences,
+            self.catalog().names_for,
+        )
+        return answerer.answer(
+            question, embedding, hits, lambda missing: self.no_evidence(question, vendor, missing)
+        )
+
+    def extract_found(
+        self,
+        question: str,
+        embedding: list[float],
+        vendor: str | None,
+        top_k: int,
+        doc_type: str | None = None,
+    ) -> Answer:
+        """The extractive answer from the passages a search finds."""
+        hits = self.search(question, embedding, vendor, top_k, doc_type)
+        return self.extract(question, embedding, hits, vendor)
+
+    def extractive(self, evidence: Evidence) -> Answer:
+        """Cited sentences; registry and eval answers come from the records, then passages
+        support them, and a rollback answer gets the vendor's deprecation terms."""
+        question, embedding = evidence.question, evidence.embedding
+        found = self.extract(question, embedding, evidence.passages, evidence.vendor)
+        if evidence.records is None:
+            return found
+        answer = with_support(evidence.records, found)
+        top_k = self.settings.top_k
+        for terms, embedding, vendor in evidence.terms:
+            hits = self.search(terms, embedding, vendor, top_k)
+            answer = with_support(answer, self.extract(terms, embedding, hits, vendor), limit=1)
+        return answer
+
+    def generated(self, evidence: Evidence, stream: bool) -> Writing:
+        """The language model's answer, checked, with the records' table and chart kept."""
+        answer = yield from self._generate(evidence, stream)
+        records = evidence.records
+        if records is not None and answer.status == "answered" and answer.notice is None:
+            answer = answer.model_copy(update={"table": records.table, "trend": records.trend})
+        return answer
+
+    def _generate(self, evidence: Evidence, stream: bool) -> Writing:
+        generator = self.generator
+        assert generator is not None
+        names_for = self.catalog().names_for
+        if evidence.records is None and (
+            not evidence.passages or missing_terms(evidence.question, evidence.passages, names_for)
+        ):
+            # A name or figure asked about is in no passage: the model is not asked.
+            answer = self.extractive(evidence)
+            if stream:
+                yield from words(answer)
+            return answer
+        passages = list(evidence.passages)
+        for terms, embedding, vendor in evidence.terms:
+            passages += self.search(terms, embedding, vendor, self.settings.top_k)[:2]
+        no_evidence = self.no_evidence(evidence.question, evidence.vendor, [])
+        try:
+            if stream:
+                return (
+                    yield from generator.stream(
+                        evidence.question, passages, evidence.records, no_evidence
+                    )
+                )
+            return generator.answer(evidence.question, passages, evidence.records, no_evidence)
+        except LLMUnavailableError as exc:
+            logger.warning("no language model answered (%s); answering extractively", exc)
+            fallback = self.extractive(evidence).model_copy(
+                update={"notice": self.message("llm_unavailable")}
+            )
+            if stream:
+                yield from words(fallback)
+            return fallback
+
+    def no_evidence(self, question: str, vendor: str | None, missing: list[str]) -> str:
+        reply = self.message(
+            "insufficient_evidence_vendor" if vendor else "insufficient_evidence",
+            # The question is quoted back as text: tags in it are dropped, not echoed.
+            question=" ".join(MARKUP_TAG.sub(" ", question).split()),
+            vendor=vendor or "",
+        )
+        if missing:
+            terms = ", ".join(f'"{t}"' for t in missing)
+            reply += " " + self.message("missing_terms", terms=terms)
+        return reply

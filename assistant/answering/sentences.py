@@ -1,0 +1,99 @@
+"""Split retrieved passages into citable sentences, remembering the lines each one spans."""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+
+# A sentence ends at . ! or ? (maybe closed by a quote or bracket) before a capital or a quote.
+SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"')\]”]))\s+(?=[A-Z\"“(])")
+ABBREVIATIONS = ("Dr.", "Mr.", "Ms.", "Mrs.", "St.", "No.", "Inc.", "Co.", "Ltd.", "vs.", "approx.")
+BLOCK_START = re.compile(r"^\s*(?:#+|[-*•]|\d+[.)]|\|)\s+")  # headings, list items, table rows
+WRAP_WIDTH = 60  # a line at least this long without a full stop probably wraps into the next
+
+
+@dataclass(frozen=True)
+class Span:
+    """A sentence and the first and last line (0-based, within the passage) it stands on."""
+
+    text: str
+    first: int
+    last: int
+
+
+def sentence_pieces(text: str) -> list[tuple[int, int]]:
+    """Start and end offsets of the sentences of one block of text."""
+    cuts = [0]
+    for match in SENTENCE_END.finditer(text):
+        if not text[cuts[-1] : match.start()].endswith(ABBREVIATIONS):
+            cuts.extend([match.start(), match.end()])
+    cuts.append(len(text))
+    return [(cuts[i], cuts[i + 1]) for i in range(0, len(cuts) - 1, 2)]
+
+
+def blocks_of(text: str, line_per_block: bool) -> list[list[tuple[int, str]]]:
+    """Group lines into blocks (paragraphs); hard-wrapped lines rejoin their paragraph."""
+    blocks: list[list[tuple[int, str]]] = []
+    previous = ""
+    for index, raw in enumerate(text.splitlines()):
+        line = raw.strip()
+        if not line:
+            previous = ""
+            continue
+        wrapped = (
+            not line_per_block
+            and previous
+            and not BLOCK_START.match(raw)
+            and not previous.startswith("#")
+            and not previous.endswith((".", "!", "?", ":", ";"))
+            and (len(previous) >= WRAP_WIDTH or line[0].islower())
+        )
+        if wrapped:
+            blocks[-1].append((index, line))
+        else:
+            blocks.append([(index, BLOCK_START.sub("", line).strip() or line)])
+        previous = line
+    return blocks
+
+
+def split_passage(text: str, line_per_block: bool = False) -> list[Span]:
+    """Sentences of a passage with their line span; a heading or list item is its own block."""
+    spans: list[Span] = []
+    for block in blocks_of(text, line_per_block):
+        joined, starts = "", []
+        for _, line in block:
+            starts.append(len(joined) + (1 if joined else 0))
+            joined = f"{joined} {line}" if joined else line
+        for start, end in sentence_pieces(joined):
+            sentence = joined[start:end].strip()
+            if sentence:
+                first = block[bisect_right(starts, start) - 1][0]
+                last = block[bisect_right(starts, max(start, end - 1)) - 1][0]
+                spans.append(Span(sentence, first, last))
+    return spans
+
+
+def split_yaml_blocks(text: str) -> list[Span]:
+    """A YAML passage as its list items and its comments (comments are often the prose)."""
+    spans: list[Span] = []
+    current: list[tuple[int, str]] = []
+
+    def flush() -> None:
+        if current:
+            spans.append(Span(" ".join(line for _, line in current), current[0][0], current[-1][0]))
+            current.clear()
+
+    for index, raw in enumerate(text.splitlines()):
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith("#"):
+            flush()
+            spans.append(Span(line.lstrip("#").strip(), index, index))
+        else:
+            if line.startswith("- "):
+                flush()
+            current.append((index, line))
+    flush()
+    return [span for span in spans if span.text]

@@ -1,0 +1,56 @@
+"""The service's locks and the guard on writes to the index, as method decorators."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+
+from assistant.core.errors import DataDirError
+from assistant.storage.disk import INGEST_AGAIN, data_dir_writes
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def exclusive(lock_name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Run a method holding one of the service's locks (see VendorIntel)."""
+
+    def decorate(method: Callable[P, R]) -> Callable[P, R]:
+        @wraps(method)
+        def locked(*args: P.args, **kwargs: P.kwargs) -> R:
+            with getattr(args[0], lock_name):
+                return method(*args, **kwargs)
+
+        return locked
+
+    return decorate
+
+
+store_access = exclusive("_store_lock")
+ingestion = exclusive("_ingest_lock")
+
+
+def writes_index(retry: str = INGEST_AGAIN) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Run a method that writes the index: a full or read-only disk raises a DataDirError
+    (saying how to retry), which health reports until the index is saved again."""
+
+    def decorate(method: Callable[P, R]) -> Callable[P, R]:
+        @wraps(method)
+        def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+            intel: Any = args[0]  # a VendorIntel
+            indexer = intel.ingestor.indexer
+            try:
+                with data_dir_writes(intel.settings.data_dir, retry):
+                    saves = indexer.saves
+                    result = method(*args, **kwargs)
+            except DataDirError as exc:
+                intel.write_error = str(exc)
+                raise
+            if indexer.saves > saves:  # a call that wrote nothing proves nothing
+                intel.write_error = None
+            return result
+
+        return guarded
+
+    return decorate

@@ -1,0 +1,372 @@
+"""VendorIntel: the one place that wires the parts together, and the facade every shell (CLI,
+API, chat) calls: ingest, ask, documents, uploads, records, briefings, evaluation, health."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from assistant.answering.evaluation import evaluate, load_dataset, render_table
+from assistant.answering.generation import GroundedAnswerer
+from assistant.answering.grounding import load_prompts
+from assistant.answering.pipeline import Answering
+from assistant.answering.records import FactAnswerer
+from assistant.app.guards import ingestion, store_access, writes_index
+from assistant.briefing.checkpoints import Briefing, Checklist, run_briefing
+from assistant.briefing.render import render
+from assistant.core.catalog import VendorCatalog
+from assistant.core.errors import StoreUnavailableError
+from assistant.core.events import EventLog
+from assistant.core.messages import Messages
+from assistant.core.models import Answer, DocumentInfo, FileOutcome, Health, Restart, Token
+from assistant.core.records import EvalResult, Workflow
+from assistant.core.report import IngestReport
+from assistant.providers.embeddings import MODEL_NAME, model_for, vector_space
+from assistant.providers.llm import ProviderChain
+from assistant.storage.chunks import ChunkStore
+from assistant.storage.embedding_cache import CachingEmbedding, EmbeddingCache
+from assistant.storage.feedback import FeedbackStore
+from ingest.pipeline import Ingestor
+from ingest.scanner import is_within
+from ingest.uploads import UploadError, remove_stale_uploads, save_upload
+from ingest.watcher import InboxWatcher
+
+if TYPE_CHECKING:
+    from llama_index.core.base.embeddings.base import BaseEmbedding
+
+    from assistant.core.settings import Settings
+
+
+class VendorIntel:
+    """One instance per process: owns the store, and loads the embedding model on first use.
+
+    Two locks: `_store_lock` is held briefly around every read or write of the store (the
+    embedded store is not safe across threads, and a reader must never see a document half
+    replaced); `_ingest_lock` lets one ingestion run at a time, while questions go on.
+    """
+
+    def __init__(self, settings: Settings, embed_model: BaseEmbedding | None = None) -> None:
+        self.settings = settings
+        self._embed_model = embed_model
+        self._store_lock = threading.RLock()
+        self._ingest_lock = threading.Lock()
+        # Collections from before the space was recorded were all made by the torch model.
+        self.store = ChunkStore(
+            settings, vector_space(settings.embedding.embedding_backend), vector_space("torch")
+        )
+        self._catalog = VendorCatalog.load()
+        self.message = Messages(settings.prompts_dir, settings.inbox_dir)
+        self.events = EventLog()
+        self.write_error: str | None = None  # why the last write to the index failed, if it did
+        self.answering = Answering(
+            settings.answering,
+            self.store,
+            self._store_lock,
+            embed_model=lambda: self.embed_model,
+            sentence_model=self.cached_embed_model,
+            catalog=lambda: self.catalog,
+            records=self.fact_answerer,
+            messages=self.message,
+            generator=self.generator(),  # a missing package or prompt file is reported at start
+            max_question_chars=settings.limits.max_question_chars,
+        )
+
+    # -- the parts, made on first use ------------------------------------------------------
+
+    @property
+    def embed_model(self) -> BaseEmbedding:
+        if self._embed_model is None:
+            self._embed_model = model_for(self.settings)
+        return self._embed_model
+
+    def generator(self) -> GroundedAnswerer | None:
+        """The language-model answerer, or None when answers are extractive."""
+        generation = self.settings.generation
+        if generation.llm == "extractive":
+            return None
+        return GroundedAnswerer(
+            ProviderChain(generation.llm_providers),
+            load_prompts(self.settings.prompts_dir),
+            self.settings.answering.answer_sentences,
+            generation.llm_source_tokens,
+        )
+
+    @cached_property
+    def feedback(self) -> FeedbackStore:
+        return FeedbackStore(self.settings.data_dir / "feedback.sqlite3")
+
+    @cached_property
+    def embedding_cache(self) -> EmbeddingCache:
+        space = vector_space(self.settings.embedding.embedding_backend)
+        return EmbeddingCache(self.settings.data_dir / "embeddings.sqlite3", space)
+
+    def cached_embed_model(self) -> BaseEmbedding:
+        """The model behind the content cache: text embedded once (a chunk at ingestion, a
+        sentence when it is first scored for an answer) is never embedded again."""
+        return CachingEmbedding(self.embed_model, self.embedding_cache)
+
+    @cached_property
+    def ingestor(self) -> Ingestor:
+        ingestor = Ingestor(self.settings, self.store, self.cached_embed_model, self._store_lock)
+        self._catalog = self._catalog.with_vendors(ingestor.known_vendors())
+        return ingestor
+
+    @property
+    def catalog(self) -> VendorCatalog:
+        """The vendor names: the bundled catalog and what ingestion learned. A new catalog
+        replaces the old one after each ingestion, so readers never see one half changed."""
+        _ = self.ingestor  # what earlier runs learned, from the document and fact stores
+        return self._catalog
+
+    def fact_answerer(self) -> FactAnswerer:
+        """Answers from the registry and eval records as they are now."""
+        docstore = self.ingestor.indexer.docstore
+
+        def document(source: str) -> dict[str, str]:
+            doc = docstore.get_document(source, raise_error=False)
+            return {k: str(v) for k, v in doc.metadata.items()} if doc else {}
+
+        facts = self.ingestor.fact_sync.store
+        return FactAnswerer(
+            facts.workflows(),
+            facts.evals(),
+            document,
+            self.catalog.detect,
+            self.cached_embed_model().get_text_embedding_batch,
+            self.settings.answering.regression_drop,
+        )
+
+    # -- ingestion -------------------------------------------------------------------------
+
+    @ingestion
+    @writes_index()
+    def ingest(self, paths: list[Path] | None = None, progress: bool | None = None) -> IngestReport:
+        """Bring the index in line with the given files and folders (default: the inbox)."""
+        return self._learned(self.ingestor.ingest(self.catalog, paths, progress=progress))
+
+    @ingestion
+    @writes_index()
+    def apply_changes(self, changed: list[Path], deleted: list[Path]) -> IngestReport:
+        """What the inbox watcher saw: ingest changed files, drop the chunks of deleted ones."""
+        return self._learned(self.ingestor.apply_changes(self.catalog, changed, deleted))
+
+    def _learned(self, report: IngestReport) -> IngestReport:
+        self._catalog = self._catalog.with_vendors(report.learned)
+        return report
+
+    async def watch_inbox(self, stop: asyncio.Event) -> None:
+        """Reconcile the index with the inbox, then follow its changes until `stop` is set.
+
+        Files added, changed or deleted while nothing was watching, and files whose ingestion
+        was cut short by a crash, are handled by the reconcile.
+        """
+
+        async def reconcile() -> None:
+            await self.announce(await asyncio.to_thread(self.ingest, None, False))
+
+        timing = self.settings.ingestion
+        watcher = InboxWatcher(
+            self.settings.inbox_dir,
+            self.apply_changes,
+            self.announce,
+            timing.settle_seconds,
+            timing.retry_seconds,
+        )
+        await watcher.run(stop, on_start=reconcile)
+
+    async def announce(self, report: IngestReport) -> None:
+        headline = report.headline()
+        if headline:
+            await self.events.publish(headline)
+
+    @ingestion
+    @writes_index(retry="delete it again")
+    def remove_document(self, source: str) -> bool:
+        """Delete a document's file from the inbox and its chunks from the index."""
+        inbox = self.settings.inbox_dir.resolve()
+        path = (inbox / source).resolve()
+        if not is_within(path, inbox) or path == inbox:
+            raise ValueError(f"{source!r} is not a path inside the inbox")
+        known = self.ingestor.indexer.docstore.document_exists(source)
+        if path.is_file():
+            path.unlink()
+        if known:
+            self.ingestor.remove([source])
+        return known
+
+    def add_files(
+        self, uploads: Sequence[tuple[str, BinaryIO]], folder: str | None = None
+    ) -> list[FileOutcome]:
+        """Save uploads into the inbox and ingest them; one outcome per file, in order."""
+        inbox = self.settings.inbox_dir
+        limit = self.settings.limits.max_upload_mb << 20
+        saved: list[tuple[str, Path | None, str | None]] = []
+        for name, data in uploads:
+            try:
+                saved.append((name, save_upload(inbox, name, data, limit, folder), None))
+            except UploadError as exc:
+                saved.append((name, None, str(exc)))
+        paths = [path for _, path, _ in saved if path is not None]
+        report = self.ingest(paths, progress=False) if paths else None
+        outcomes = []
+        for name, path, refusal in saved:
+            if path is None or report is None:
+                outcomes.append(FileOutcome(source=name, status="refused", reason=refusal))
+                continue
+            source = path.relative_to(inbox).as_posix()
+            status, reason = report.outcome(source)
+            outcomes.append(FileOutcome(source=source, status=status, reason=reason))
+        return outcomes
+
+    @store_access
+    def documents(self) -> list[DocumentInfo]:
+        """Indexed documents and files that failed, with status and reasons, by source."""
+        stats = self.store.document_stats()
+        infos = {}
+        for doc in self.ingestor.indexer.indexed_documents():
+            meta = doc.metadata
+            chunks, ingested_at = stats.get(doc.doc_id, (0, None))
+            infos[doc.doc_id] = DocumentInfo(
+                source=meta["source"],
+                title=meta["title"],
+                doc_type=meta["doc_type"],
+                published=meta["published"],
+                vendors=list(meta.get("vendors", [])),
+                chunks=chunks,
+                ingested_at=ingested_at,
+            )
+        for problem in self.ingestor.problems.all():
+            indexed = infos.get(problem.source)
+            if indexed is None:
+                infos[problem.source] = DocumentInfo.failed(problem.source, problem.reasons)
+            else:
+                indexed.status = "partial" if problem.partial else "stale"
+                indexed.reasons = problem.reasons
+        return sorted(infos.values(), key=lambda d: d.source)
+
+    @store_access
+    def health(self) -> Health:
+        """Whether the store answers and the model is loaded, with what is indexed."""
+        mode = "server" if self.settings.store.qdrant_url else "embedded"
+        try:
+            chunks = self.store.count()
+            documents = len(self.ingestor.indexer.indexed_documents())
+            error = None
+        except StoreUnavailableError as exc:
+            chunks, documents, error = 0, 0, str(exc)
+        model_loaded = self._embed_model is not None
+        healthy = error is None and model_loaded and self.write_error is None
+        return Health(
+            status="ok" if healthy else "degraded",
+            store={"mode": mode, "reachable": error is None, "error": error},
+            embedding_model={
+                "name": MODEL_NAME,
+                "backend": self.settings.embedding.embedding_backend,
+                "loaded": model_loaded,
+            },
+            documents=documents,
+            chunks=chunks,
+            ingest_error=self.write_error,
+        )
+
+    def prepare_to_serve(self) -> None:
+        """Before serving: clear what uploads cut short left behind (this process holds the
+        data dir, so none is running), and load the model, so the first question is fast."""
+        if self.settings.inbox_dir.is_dir():
+            remove_stale_uploads(self.settings.inbox_dir)
+        _ = self.embed_model
+
+    # -- questions -------------------------------------------------------------------------
+
+    def ask(self, question: str, vendor: str | None = None, top_k: int | None = None) -> Answer:
+        """A short answer where every sentence cites its source, or a plain 'no evidence'.
+
+        Registry and eval questions are answered from the records first, then supported by
+        passages; with a language model configured, it writes the answer from the same
+        evidence, and its reply is checked against the sources (answering/grounding.py).
+        """
+        return self.answering.ask(question, vendor, top_k)
+
+    def ask_stream(
+        self, question: str, vendor: str | None = None, top_k: int | None = None
+    ) -> Iterator[Token | Restart | Answer]:
+        """The answer as it is written: tokens, a Restart if a provider fails mid-answer (the
+        tokens so far are void), and last the checked Answer, which is what counts."""
+        return self.answering.events(question, vendor, top_k, stream=True)
+
+    def standalone_question(self, previous: str | None, question: str) -> str:
+        """A follow-up ("and for Anthropic?") made standalone with the previous question."""
+        return self.answering.standalone_question(previous, question)
+
+    def workflows(self, vendor: str | None = None, workflow: str | None = None) -> list[Workflow]:
+        """Registry records, optionally those involving a vendor or matching a workflow name."""
+        canonical = self.catalog.canonical(vendor) if vendor else None
+        return [
+            w
+            for w in self.ingestor.fact_sync.store.workflows()
+            if (canonical is None or canonical in (w.primary_vendor, w.fallback_vendor))
+            and (workflow is None or workflow.lower() in w.name.lower())
+        ]
+
+    def evals(self, vendor: str | None = None, workflow: str | None = None) -> list[EvalResult]:
+        """Eval records, optionally for one vendor or workflow (a part of its name)."""
+        canonical = self.catalog.canonical(vendor) if vendor else None
+        return [
+            e
+            for e in self.ingestor.fact_sync.store.evals()
+            if (canonical is None or e.vendor == canonical)
+            and (workflow is None or workflow.lower() in (e.workflow or "").lower())
+        ]
+
+    # -- briefings and measurements --------------------------------------------------------
+
+    def run_checkpoints(
+        self, vendors: list[str] | None = None, today: date | None = None
+    ) -> Briefing:
+        """The 90-day checkpoint briefing for these vendors (default: the registry's, else
+        those the documents name), compared with and saved beside the previous one."""
+        asked = vendors or self.briefed_vendors()
+        checklist = Checklist.load(self.settings.prompts_dir)
+        folder = self.settings.data_dir / "briefings"
+        return run_briefing(self.answering, checklist, asked, folder, today)
+
+    def checkpoints(self, vendors: list[str] | None = None, fmt: str = "md") -> str:
+        """The briefing rendered as md, html or json."""
+        return render(self.run_checkpoints(vendors or None), fmt)
+
+    def briefed_vendors(self) -> list[str]:
+        """Registry vendors, else the vendors the documents mention."""
+        named = self.ingestor.fact_sync.store.vendor_aliases()
+        if named:
+            return list(named)
+        return sorted({v for d in self.documents() for v in d.vendors})
+
+    def evaluate(
+        self,
+        dataset: Path,
+        k: int = 10,
+        compare: bool = False,
+        progress: Callable[[str], None] = lambda _: None,
+    ) -> dict[str, Any]:
+        """Retrieval and citation metrics on a question set (see answering/evaluation.py)."""
+        questions = load_dataset(dataset)
+        return evaluate(
+            self.answering, self.settings.inbox_dir, questions, k, compare, progress=progress
+        )
+
+    @staticmethod
+    def metrics_table(report: dict[str, Any]) -> str:
+        return render_table(report)
+
+    def close(self) -> None:
+        for name in ("feedback", "embedding_cache"):
+            if name in self.__dict__:
+                getattr(self, name).close()
+        if "ingestor" in self.__dict__:
+            self.ingestor.close()
+        self.store.close()

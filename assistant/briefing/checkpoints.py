@@ -1,0 +1,329 @@
+"""The 90-day checkpoint briefing: the executive checklist for each vendor, with evidence,
+gaps, the latest figures, and what changed since the previous run."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import yaml
+from pydantic import BaseModel, Field
+
+from assistant.answering.records import Cited, fmt
+from assistant.core.models import Answer, Citation
+from assistant.providers.llm import LLMUnavailableError
+from assistant.storage.disk import refusal, replacing
+
+if TYPE_CHECKING:
+    from assistant.answering.pipeline import Answering
+    from assistant.core.records import EvalResult
+
+logger = logging.getLogger(__name__)
+Status = Literal["evidence", "partial", "gap"]
+
+
+class CheckpointResult(BaseModel):
+    id: int
+    question: str
+    status: Status
+    answer: str
+    citations: list[Citation]
+    newest_source_date: str | None
+    stale: bool
+
+
+class Metric(BaseModel):
+    """The latest eval of one model on one workflow."""
+
+    name: str
+    figures: str
+    date: str
+    citation: Citation
+
+
+class VendorBriefing(BaseModel):
+    vendor: str
+    checkpoints: list[CheckpointResult]
+    metrics: list[Metric]
+    summary: Answer | None = Field(
+        None, description="An executive summary by the language model, when one is configured."
+    )
+
+
+class Briefing(BaseModel):
+    generated_at: str
+    vendors: list[VendorBriefing]
+    changes: list[str] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Checklist:
+    """The executive checklist of prompts/checkpoints.yaml."""
+
+    items: list[dict[str, Any]]
+
+    @classmethod
+    def load(cls, prompts_dir: Path) -> Checklist:
+        data = yaml.safe_load((prompts_dir / "checkpoints.yaml").read_text("utf-8")) or {}
+        return cls(list(data.get("checkpoints", [])))
+
+
+class CheckpointRunner:
+    """Answers each checkpoint for each vendor from the records and from retrieval."""
+
+    def __init__(
+        self, answering: Answering, checklist: Checklist, today: date | None = None
+    ) -> None:
+        self.answering = answering
+        self.facts = answering.records()
+        self.checklist = checklist.items
+        self.today = today or datetime.now(UTC).date()
+        self.stale_before = self.today - timedelta(days=answering.settings.stale_after_days)
+
+    def run(self, vendors: list[str]) -> Briefing:
+        """The checklist for each vendor (names or aliases)."""
+        asked = [self.answering.catalog().canonical(v) for v in vendors]
+        briefings = []
+        for vendor in asked:
+            checkpoints = [self.checkpoint(item, vendor) for item in self.checklist]
+            briefings.append(
+                VendorBriefing(
+                    vendor=vendor,
+                    checkpoints=checkpoints,
+                    metrics=self.metrics(vendor),
+                    summary=self.summary(vendor, checkpoints),
+                )
+            )
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        return Briefing(generated_at=now, vendors=briefings)
+
+    def summary(self, vendor: str, checkpoints: list[CheckpointResult]) -> Answer | None:
+        """The language model's executive summary of the checkpoints, checked like any answer."""
+        generator = self.answering.generator
+        if generator is None:
+            return None
+        findings = [(c.question, str(c.status), c.answer, c.citations) for c in checkpoints]
+        try:
+            return generator.summarise(vendor, findings)
+        except LLMUnavailableError as exc:
+            logger.warning("no summary for %s: %s", vendor, exc)
+            return None
+
+    def checkpoint(self, item: dict[str, Any], vendor: str) -> CheckpointResult:
+        kind = item["kind"]
+        missing = str(item["missing"]).format(vendor=vendor)
+        if kind == "fallback":
+            status, answer = self.fallbacks(vendor, missing)
+        elif kind == "evals":
+            status, answer = self.eval_logging(vendor, missing)
+        else:
+            status, answer = self.from_documents(item, vendor, missing)
+        dates = [c.published for c in answer.citations if c.published]
+        newest = max(dates) if dates else None
+        return CheckpointResult(
+            id=int(item["id"]),
+            question=str(item["question"]).format(vendor=vendor),
+            status=status,
+            answer=answer.answer,
+            citations=answer.citations,
+            newest_source_date=newest,
+            stale=newest is not None and newest < self.stale_before.isoformat(),
+        )
+
+    def from_documents(
+        self, item: dict[str, Any], vendor: str, missing: str
+    ) -> tuple[Status, Answer]:
+        """Roadmap and open-source checkpoints: what the vendor's documents say."""
+        question = str(item["search"]).format(vendor=vendor)
+        embedding = self.answering.embed_query(question)
+        top_k = self.answering.settings.top_k
+        extract = self.answering.extract_found
+        if item["kind"] == "roadmap":
+            roadmap = extract(question, embedding, vendor, top_k, doc_type="roadmap")
+            if roadmap.status == "answered":
+                return "evidence", roadmap
+        found = extract(question, embedding, vendor, top_k)
+        if found.status != "answered":
+            return "gap", gap(missing)
+        if item["kind"] == "roadmap":  # plans mentioned in passing are not a roadmap
+            return "partial", found.model_copy(
+                update={"answer": f"{found.answer} There is {missing}."}
+            )
+        return "evidence", found
+
+    def fallbacks(self, vendor: str, missing: str) -> tuple[Status, Answer]:
+        """Checkpoint 2 from the registry: each workflow that runs on this vendor."""
+        workflows = self.facts.workflows
+        if not workflows:
+            return "gap", gap(missing)
+        out = Cited()
+        on_vendor = [w for w in workflows if w.primary_vendor == vendor]
+        if not on_vendor:
+            marks = [out.cite(w.source, w.locator, w.quote) for w in workflows]
+            out.say(f"No workflow in the registry runs on {vendor} as its primary", *marks)
+            return "evidence", self.facts.finish(out)
+        status: Status = "evidence"
+        for w in on_vendor:
+            mark = out.cite(w.source, w.locator, w.quote)
+            if not w.fallback_model:
+                out.say(
+                    f"{w.name} ({w.criticality}) runs on {w.primary_model} with no fallback", mark
+                )
+                status = "gap" if w.criticality == "critical" else worst(status, "partial")
+            elif w.fallback_vendor == vendor:
+                out.say(
+                    f"{w.name} ({w.criticality}) falls back to {w.fallback_model}, also from "
+                    f"{vendor}: a lock-in risk",
+                    mark,
+                )
+                status = worst(status, "partial")
+            else:
+                out.say(
+                    f"{w.name} ({w.criticality}) falls back to {w.fallback_model} from "
+                    f"{w.fallback_vendor}",
+                    mark,
+                )
+        return status, self.facts.finish(out)
+
+    def eval_logging(self, vendor: str, missing: str) -> tuple[Status, Answer]:
+        """Checkpoint 3 from the eval records: results across versions, rollback targets."""
+        evals = [e for e in self.facts.evals if e.vendor == vendor]
+        if not evals:
+            return "gap", gap(missing)
+        out = Cited()
+        compared = False
+        for (model, task, _), series in self.facts.series(evals).items():
+            versions = list(dict.fromkeys(e.version or "?" for e in series))
+            marks = [out.cite(e.source, e.locator, e.quote) for e in (series[0], series[-1])]
+            if len(versions) > 1:
+                compared = True
+                out.say(
+                    f"{model} on {task} has eval results for versions {', '.join(versions)}, "
+                    f"so updates can be compared and version {versions[-2]} is a tested "
+                    f"rollback target",
+                    *marks,
+                )
+            else:
+                out.say(
+                    f"{model} on {task} has eval results for one version only "
+                    f"({versions[0]}, {series[-1].date})",
+                    *marks,
+                )
+        return ("evidence" if compared else "partial"), self.facts.finish(out)
+
+    def metrics(self, vendor: str) -> list[Metric]:
+        latest: dict[tuple[str, str], EvalResult] = {}
+        for e in self.facts.evals:
+            if e.vendor == vendor:
+                latest[(e.model, e.workflow or "?")] = e  # evals are sorted by date
+        out = []
+        for (model, task), e in sorted(latest.items()):
+            figures = f"{e.metric or 'score'} {fmt(e.score)}"
+            if e.latency_p95_ms is not None:
+                figures += f", p95 {fmt(e.latency_p95_ms)} ms"
+            if e.cost_per_1k_tokens is not None:
+                figures += f", USD {fmt(e.cost_per_1k_tokens)} per 1K tokens"
+            cited = Cited()
+            cited.cite(e.source, e.locator, e.quote)
+            citation = self.facts.citations(cited)[0]
+            out.append(
+                Metric(name=f"{model} on {task}", figures=figures, date=e.date, citation=citation)
+            )
+        return out
+
+
+def gap(missing: str) -> Answer:
+    return Answer(answer=f"No evidence: {missing}.", status="insufficient_evidence")
+
+
+def worst(a: Status, b: Status) -> Status:
+    order = {"evidence": 0, "partial": 1, "gap": 2}
+    return a if order[a] >= order[b] else b
+
+
+# -- history ------------------------------------------------------------------------------
+
+
+def previous_briefing(folder: Path) -> Briefing | None:
+    """The latest saved briefing that reads back; a damaged one is passed over, with a log."""
+    for run in sorted(folder.glob("*.json"), reverse=True):
+        try:
+            return Briefing.model_validate_json(run.read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            logger.warning(
+                "Briefing %s is unreadable (%s); comparing with the one before", run, exc
+            )
+    return None
+
+
+def save_briefing(folder: Path, briefing: Briefing) -> Path:
+    """Written to a hidden file and renamed: a run stopped half-way leaves no partial briefing."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = briefing.generated_at.replace(":", "").replace("+0000", "Z")
+    path = folder / f"{stamp}.json"
+    with replacing(path) as partial, partial.open("w", encoding="utf-8") as out:
+        out.write(briefing.model_dump_json(indent=1))
+        out.flush()
+        os.fsync(out.fileno())
+    return path
+
+
+def changes_since(before: Briefing | None, now: Briefing) -> list[str]:
+    """Status changes, new sources and changed figures, per vendor and checkpoint."""
+    if before is None:
+        return ["First briefing: nothing to compare with."]
+    old = {v.vendor: v for v in before.vendors}
+    changes: list[str] = []
+    for vendor in now.vendors:
+        previous = old.get(vendor.vendor)
+        if previous is None:
+            changes.append(f"{vendor.vendor}: new in the briefing.")
+            continue
+        earlier = {c.id: c for c in previous.checkpoints}
+        for checkpoint in vendor.checkpoints:
+            was = earlier.get(checkpoint.id)
+            if was is None:
+                continue
+            where = f"{vendor.vendor}, checkpoint {checkpoint.id}"
+            if was.status != checkpoint.status:
+                changes.append(f"{where}: {was.status} -> {checkpoint.status}.")
+            added = {c.source for c in checkpoint.citations} - {c.source for c in was.citations}
+            if added:
+                changes.append(f"{where}: new source(s) {', '.join(sorted(added))}.")
+        figures = {m.name: m.figures for m in previous.metrics}
+        for metric in vendor.metrics:
+            if metric.name in figures and figures[metric.name] != metric.figures:
+                changes.append(
+                    f"{vendor.vendor}, {metric.name}: {figures[metric.name]} -> {metric.figures}."
+                )
+            elif metric.name not in figures:
+                changes.append(f"{vendor.vendor}, {metric.name}: new figures {metric.figures}.")
+    return changes or ["No change since the previous briefing."]
+
+
+def run_briefing(
+    answering: Answering,
+    checklist: Checklist,
+    vendors: list[str],
+    folder: Path,
+    today: date | None = None,
+) -> Briefing:
+    """Run the checklist for these vendors, compare with the previous run saved in `folder`,
+    and save this one there."""
+    briefing = CheckpointRunner(answering, checklist, today).run(vendors)
+    briefing.changes = changes_since(previous_briefing(folder), briefing)
+    try:
+        save_briefing(folder, briefing)
+    except OSError as exc:
+        if refusal(exc) is None:
+            raise
+        logger.error("the briefing was not saved: %s", exc)
+        briefing.changes.append(
+            f"This briefing was not saved ({exc.strerror}: {folder}), so the next run compares "
+            "with the last saved one. Free space or make the data directory writable."
+        )
+    return briefing

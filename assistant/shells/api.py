@@ -1,0 +1,297 @@
+"""The HTTP service: a JSON API under /api and the Chainlit chat at /, on one port."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import os
+import secrets
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import (
+    APIRouter,
+    Depends,
+    FastAPI,
+    File,
+    Form,
+    HTTPException,
+    Query,
+    Request,
+    Security,
+    UploadFile,
+)
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+from pydantic import BaseModel, Field
+
+from assistant.app import VendorIntel
+from assistant.core.errors import SERVICE_ERRORS, StoreUnavailableError, VendorIntelError
+from assistant.core.models import Answer, DocumentInfo, FileOutcome, Health, Restart, Token
+from assistant.core.report import IngestReport
+from assistant.core.settings import PROJECT_ROOT, Settings
+
+logger = logging.getLogger(__name__)
+
+
+class AskRequest(BaseModel):
+    # Longer than VENDORINTEL_MAX_QUESTION_CHARS is shortened with a notice; this bound only
+    # keeps a request's size sane.
+    question: str = Field(min_length=1, max_length=100_000)
+    vendor: str | None = Field(None, description="Only evidence about this vendor (name or alias).")
+    top_k: int | None = Field(None, ge=1, le=100, description="Passages to retrieve.")
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"question": "What is our fallback for contract clause extraction?"},
+                {
+                    "question": "How much deprecation notice do we get?",
+                    "vendor": "Qwen",
+                    "top_k": 8,
+                },
+            ]
+        }
+    }
+
+
+def service(request: Request) -> VendorIntel:
+    intel: VendorIntel = request.app.state.intel
+    return intel
+
+
+def app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+Intel = Annotated[VendorIntel, Depends(service)]
+
+
+api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
+bearer = HTTPBearer(auto_error=False)
+
+
+def require_api_key(
+    settings: Annotated[Settings, Depends(app_settings)],
+    header_key: Annotated[str | None, Security(api_key_header)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+) -> None:
+    """With VENDORINTEL_API_KEY set, refuse a request that does not carry that key."""
+    if settings.serving.api_key is None:
+        return
+    given = header_key or (credentials.credentials if credentials else "")
+    expected = settings.serving.api_key.get_secret_value()
+    # Compared in constant time, so response times do not reveal how much of a guess was right.
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        raise HTTPException(
+            status_code=401,
+            detail="Missing or wrong API key: send 'Authorization: Bearer KEY' or "
+            "'X-API-Key: KEY', with the key the server has in VENDORINTEL_API_KEY.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+# The routes that write the index answer 507 when the data directory cannot be written.
+NO_ROOM: dict[int | str, dict[str, Any]] = {
+    507: {"description": "The data directory is full or read-only; nothing was lost"}
+}
+
+
+router = APIRouter(prefix="/api", dependencies=[Depends(require_api_key)])
+
+
+@router.post("/ask", response_model=Answer, summary="Answer a question with citations")
+async def ask(body: AskRequest, intel: Intel) -> Answer:
+    return await run_in_threadpool(intel.ask, body.question, body.vendor, body.top_k)
+
+
+@router.post(
+    "/ask/stream",
+    response_class=EventSourceResponse,
+    summary="Answer a question, streamed as server-sent events",
+    description="Events: `token` ({text}) as the answer is written; `restart` ({reason}) "
+    "when a language-model provider failed mid-answer, so the tokens so far are void; "
+    "`answer` (the Answer, as from /api/ask) last, which is what counts: the checked "
+    "answer with its citations; `error` ({detail}) if it could not be answered.",
+)
+def ask_stream(body: AskRequest, intel: Intel) -> Iterator[ServerSentEvent]:
+    # A plain generator: FastAPI iterates it in a worker thread, as answering blocks.
+    try:
+        for event in intel.ask_stream(body.question, body.vendor, body.top_k):
+            yield answer_event(event)
+    except SERVICE_ERRORS as exc:
+        yield ServerSentEvent(event="error", data={"detail": str(exc)})
+    except Exception:
+        logger.exception("answering %r failed", body.question)
+        detail = intel.message("internal_error")
+        yield ServerSentEvent(event="error", data={"detail": detail})
+
+
+@router.get("/documents", response_model=list[DocumentInfo], summary="List indexed documents")
+async def documents(intel: Intel) -> list[DocumentInfo]:
+    return await run_in_threadpool(intel.documents)
+
+
+@router.post(
+    "/documents",
+    response_model=list[FileOutcome],
+    summary="Upload files into the inbox and ingest them",
+    description="Each file is saved into the inbox (replacing a file of the same name) and "
+    "ingested; the response gives each file's outcome and, if it failed, why.",
+    responses=NO_ROOM,
+)
+async def upload(
+    intel: Intel,
+    files: Annotated[list[UploadFile], File(description="One or more documents.")],
+    folder: Annotated[
+        str | None, Form(description="Inbox folder, e.g. contracts (sets the doc type).")
+    ] = None,
+) -> list[FileOutcome]:
+    uploads = [(f.filename or "upload", f.file) for f in files]
+    return await run_in_threadpool(intel.add_files, uploads, folder)
+
+
+@router.delete(
+    "/documents/{source:path}",
+    summary="Delete a document from the inbox and the index",
+    responses={404: {"description": "No such document"}, **NO_ROOM},
+)
+async def delete(intel: Intel, source: str) -> dict[str, str]:
+    try:
+        removed = await run_in_threadpool(intel.remove_document, source)
+    except ValueError as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from exc
+    if not removed:
+        raise HTTPException(status_code=404, detail=f"No indexed document {source!r}.")
+    return {"removed": source}
+
+
+@router.post(
+    "/ingest",
+    response_model=IngestReport,
+    summary="Sync the index with the inbox",
+    responses=NO_ROOM,
+)
+async def ingest(intel: Intel) -> IngestReport:
+    return await run_in_threadpool(intel.ingest, None, False)
+
+
+@router.get(
+    "/checkpoints",
+    summary="The 90-day checkpoint briefing",
+    description="Runs the executive checklist for the vendors asked for (default: all in the "
+    "registry); format json (the briefing object), md or html.",
+    response_class=PlainTextResponse,
+)
+async def checkpoints(
+    intel: Intel,
+    vendor: Annotated[list[str] | None, Query()] = None,
+    format: Annotated[str, Query(pattern="^(json|md|html)$")] = "json",
+) -> Response:
+    text = await run_in_threadpool(intel.checkpoints, vendor or None, format)
+    media = {"json": "application/json", "md": "text/markdown", "html": "text/html"}[format]
+    return Response(text, media_type=f"{media}; charset=utf-8")
+
+
+@router.get("/healthz", response_model=Health, summary="Store, model and index status")
+async def healthz(intel: Intel) -> JSONResponse:
+    health = await run_in_threadpool(intel.health)
+    code = 200 if health.status == "ok" else 503
+    return JSONResponse(health.model_dump(), status_code=code)
+
+
+def answer_event(event: Token | Restart | Answer) -> ServerSentEvent:
+    if isinstance(event, Token):
+        return ServerSentEvent(event="token", data={"text": event.text})
+    if isinstance(event, Restart):
+        return ServerSentEvent(event="restart", data={"reason": event.reason})
+    return ServerSentEvent(event="answer", data=event.model_dump())
+
+
+def report_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("the inbox watcher stopped", exc_info=task.exception())
+
+
+def create_app(
+    settings: Settings, *, with_chat: bool = True, intel: VendorIntel | None = None
+) -> FastAPI:
+    """The application; tests build their own with their settings (and no chat if not needed)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        running = app.state.intel = intel or VendorIntel(settings)
+        await run_in_threadpool(running.prepare_to_serve)
+        stop = asyncio.Event()
+        watching = None
+        if settings.ingestion.watch_inbox:
+            watching = asyncio.create_task(running.watch_inbox(stop))
+            watching.add_done_callback(report_crash)
+        yield
+        stop.set()
+        if watching is not None:
+            await asyncio.wait([watching], timeout=30)
+        app.state.intel = None
+        if intel is None:
+            running.close()
+
+    app = FastAPI(
+        title="vendorintel",
+        summary="Questions about AI vendors, answered with cited evidence.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.intel = None
+    app.include_router(router)
+
+    @app.exception_handler(VendorIntelError)
+    async def reported(_: Request, exc: Exception) -> JSONResponse:
+        status = exc.http_status if isinstance(exc, VendorIntelError) else 500
+        return JSONResponse({"detail": str(exc)}, status_code=status)
+
+    if with_chat:
+        mount_chat(app, settings, lambda: serving(app))
+    return app
+
+
+def serving(app: FastAPI) -> VendorIntel:
+    """The service of a started app (the chat asks for it with each message)."""
+    intel: VendorIntel | None = app.state.intel
+    if intel is None:
+        raise StoreUnavailableError(
+            "The service is not running; start it with `vendorintel serve`."
+        )
+    return intel
+
+
+def mount_chat(app: FastAPI, settings: Settings, intel: Callable[[], VendorIntel]) -> None:
+    """Build the Chainlit chat over this app's service and mount it at /."""
+    # Chainlit reads its config (.chainlit/config.toml) and keeps uploads under this root, which
+    # it reads once, when it is first imported: set it before.
+    os.environ.setdefault("CHAINLIT_APP_ROOT", str(PROJECT_ROOT))
+    if settings.serving.chat_users:  # Chainlit signs its login sessions with this secret
+        os.environ["CHAINLIT_AUTH_SECRET"] = chat_session_secret(settings)
+    from chainlit.utils import mount_chainlit
+
+    from assistant.shells.chat import CHAT_MODULE, build_chat
+
+    build_chat(intel, settings)
+    mount_chainlit(app=app, target=str(CHAT_MODULE), path="/")
+
+
+def chat_session_secret(settings: Settings) -> str:
+    """A random secret kept in the data dir (readable by its owner only), so chat logins
+    outlive a restart."""
+    path = settings.data_dir / "chat-session-secret"
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            out.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()

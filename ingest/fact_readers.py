@@ -1,0 +1,239 @@
+"""Structured vendor facts: the workflow registry and eval results, each record citable.
+
+The registry is YAML (`vendors` and `workflows`) or CSV; eval results are CSV or JSONL rows.
+Every record keeps its file and its locator (YAML lines, spreadsheet row, JSONL line).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from assistant.core.records import EvalResult, Facts, Workflow
+from assistant.core.safe_yaml import parse_yaml_safely
+from ingest.loaders import LoadedFile, decode_text
+
+# Header variants seen in exported tables, mapped to one name.
+EVAL_COLUMNS = {
+    "date": "date", "run_date": "date", "evaluated_at": "date",
+    "vendor": "vendor", "provider": "vendor",
+    "model": "model", "model_name": "model",
+    "version": "version", "model_version": "version", "snapshot": "version",
+    "workflow": "workflow", "task": "workflow", "use_case": "workflow",
+    "metric": "metric",
+    "score": "score", "value": "score",
+    "latency_p95_ms": "latency_p95_ms", "p95_latency_ms": "latency_p95_ms",
+    "latency_ms_p95": "latency_p95_ms", "p95_ms": "latency_p95_ms",
+    "cost_per_1k_tokens": "cost_per_1k_tokens", "usd_per_1k_tokens": "cost_per_1k_tokens",
+    "cost_usd_per_1k_tokens": "cost_per_1k_tokens", "price_per_1k_tokens": "cost_per_1k_tokens",
+    "notes": "notes", "note": "notes", "comment": "notes",
+}  # fmt: skip
+EVAL_REQUIRED = ("date", "model", "score")
+REGISTRY_COLUMNS = {
+    "name": "name", "workflow": "name", "criticality": "criticality", "owner": "owner",
+    "primary_vendor": "primary_vendor", "primary_model": "primary_model",
+    "fallback_vendor": "fallback_vendor", "fallback_model": "fallback_model",
+    "uptime": "uptime", "sla_uptime": "uptime",
+    "latency_p95_ms": "latency_p95_ms", "sla_latency_p95_ms": "latency_p95_ms",
+    "renewal": "renewal", "contract_renewal": "renewal",
+    "deprecation_notice_days": "deprecation_notice_days", "aliases": "aliases",
+}  # fmt: skip
+
+
+def column_key(header: str) -> str:
+    """'P95 Latency (ms)' -> 'p95_latency_ms'."""
+    return re.sub(r"[^a-z0-9]+", "_", header.strip().lower()).strip("_")
+
+
+def number(value: Any) -> float | None:
+    if value in (None, ""):
+        return None
+    try:
+        return float(str(value).replace(",", "").replace("$", "").strip())
+    except ValueError:
+        return None
+
+
+def text(value: Any) -> str | None:
+    return str(value).strip() if value not in (None, "") else None
+
+
+def is_eval_table(headers: list[str]) -> bool:
+    mapped = {EVAL_COLUMNS.get(column_key(h)) for h in headers}
+    return {"model", "score"} <= mapped
+
+
+def read_facts(path: Path, source: str, doc_type: str, loaded: LoadedFile | None = None) -> Facts:
+    """The structured records of a registry or eval file; other files hold none. With the
+    file as its loader read it, nothing is read or parsed again."""
+    suffix = path.suffix.lower()
+    if suffix not in (".yaml", ".yml", ".csv", ".jsonl"):
+        return Facts()
+    content = loaded.raw_text if loaded and loaded.raw_text is not None else None
+    content = decode_text(path.read_bytes()) if content is None else content
+    if suffix in (".yaml", ".yml"):
+        tree = loaded.yaml_tree if loaded else None
+        return read_registry_yaml(content, tree or parse_yaml_safely(content), source)
+    if suffix == ".csv":
+        rows = list(csv.reader(io.StringIO(content, newline="")))
+        if not rows:
+            return Facts()
+        if is_eval_table(rows[0]):
+            return read_eval_rows(source, rows[0], enumerate(rows[1:], start=2), "row")
+        if doc_type == "registry":
+            return read_registry_rows(source, rows[0], enumerate(rows[1:], start=2))
+        return Facts()
+    return read_eval_jsonl(content, source)
+
+
+def read_eval_rows(source: str, headers: list[str], rows: Any, unit: str) -> Facts:
+    facts = Facts()
+    names = [EVAL_COLUMNS.get(column_key(h)) for h in headers]
+    unknown = [h for h, n in zip(headers, names, strict=True) if n is None and h.strip()]
+    if unknown:
+        facts.problems.append(f"eval columns not recognised (ignored): {', '.join(unknown)}")
+    missing = [c for c in EVAL_REQUIRED if c not in names]
+    if missing:
+        facts.problems.append(f"eval table lacks column(s) {', '.join(missing)}; no results read")
+        return facts
+    for number_, row in rows:
+        if isinstance(row, list):
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(headers):
+                continue  # the loader reports malformed rows
+            record = {n: v for n, v in zip(names, row, strict=True) if n}
+            quote = "; ".join(f"{h}: {v}" for h, v in zip(headers, row, strict=True) if v)
+        else:
+            record = {n: v for k, v in row.items() if (n := EVAL_COLUMNS.get(column_key(k)))}
+            quote = "; ".join(f"{k}: {v}" for k, v in row.items() if v not in (None, ""))
+        score = number(record.get("score"))
+        if score is None or not text(record.get("model")) or not text(record.get("date")):
+            facts.problems.append(f"{unit} {number_}: needs a date, a model and a numeric score")
+            continue
+        facts.evals.append(
+            EvalResult(
+                date=str(text(record.get("date")))[:10],
+                vendor=text(record.get("vendor")),
+                model=str(text(record.get("model"))),
+                version=text(record.get("version")),
+                workflow=text(record.get("workflow")),
+                metric=text(record.get("metric")),
+                score=score,
+                latency_p95_ms=number(record.get("latency_p95_ms")),
+                cost_per_1k_tokens=number(record.get("cost_per_1k_tokens")),
+                notes=text(record.get("notes")),
+                source=source,
+                locator=f"{unit} {number_}",
+                quote=quote,
+            )
+        )
+    return facts
+
+
+def read_eval_jsonl(content: str, source: str) -> Facts:
+    records = []
+    for line_number, line in enumerate(content.splitlines(), start=1):
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # the loader reports malformed lines
+        if isinstance(record, dict):
+            records.append((line_number, record))
+    if not records or not is_eval_table(list(records[0][1])):
+        return Facts()
+    headers = list(dict.fromkeys(k for _, r in records for k in r))
+    return read_eval_rows(source, headers, iter(records), "line")
+
+
+def read_registry_yaml(content: str, tree: tuple[Any, yaml.Node | None], source: str) -> Facts:
+    """Workflows with the YAML lines they stand on; vendors with their aliases."""
+    data, root = tree
+    facts = Facts()
+    if not isinstance(data, dict) or root is None:
+        return facts
+    for vendor in data.get("vendors") or []:
+        if isinstance(vendor, dict) and vendor.get("name"):
+            facts.vendor_aliases[str(vendor["name"])] = [
+                str(a) for a in vendor.get("aliases") or []
+            ]
+    nodes = {key.value: value for key, value in root.value}
+    workflow_nodes = getattr(nodes.get("workflows"), "value", [])
+    lines = content.splitlines()
+    for index, (item, node) in enumerate(
+        zip(data.get("workflows") or [], workflow_nodes, strict=False)
+    ):
+        if not isinstance(item, dict) or not item.get("name"):
+            facts.problems.append(f"workflow {index + 1}: needs a name; skipped")
+            continue
+        first, last = node.start_mark.line + 1, node.end_mark.line
+        while last > first and (
+            not lines[last - 1].strip() or lines[last - 1].lstrip().startswith("#")
+        ):
+            last -= 1  # trailing blank and comment lines belong to what follows
+        facts.workflows.append(
+            workflow_from(item, source, f"lines {first}-{last}", "\n".join(lines[first - 1 : last]))
+        )
+    return facts
+
+
+def read_registry_rows(source: str, headers: list[str], rows: Any) -> Facts:
+    facts = Facts()
+    names = [REGISTRY_COLUMNS.get(column_key(h)) for h in headers]
+    if "name" not in names:
+        facts.problems.append("registry table lacks a name (workflow) column; no workflows read")
+        return facts
+    for row_number, row in rows:
+        if len(row) != len(headers) or not any(c.strip() for c in row):
+            continue
+        flat = {n: v for n, v in zip(names, row, strict=True) if n}
+        item = {
+            "name": flat.get("name"),
+            "criticality": flat.get("criticality"),
+            "owner": flat.get("owner"),
+            "aliases": [a.strip() for a in (flat.get("aliases") or "").split(";") if a.strip()],
+            "primary": {"vendor": flat.get("primary_vendor"), "model": flat.get("primary_model")},
+            "fallback": {
+                "vendor": flat.get("fallback_vendor"),
+                "model": flat.get("fallback_model"),
+            },
+            "sla": {"uptime": flat.get("uptime"), "latency_p95_ms": flat.get("latency_p95_ms")},
+            "contract": {
+                "renewal": flat.get("renewal"),
+                "deprecation_notice_days": flat.get("deprecation_notice_days"),
+            },
+        }
+        quote = "; ".join(f"{h}: {v}" for h, v in zip(headers, row, strict=True) if v)
+        facts.workflows.append(workflow_from(item, source, f"row {row_number}", quote))
+    return facts
+
+
+def workflow_from(item: dict[str, Any], source: str, locator: str, quote: str) -> Workflow:
+    def part(key: str) -> dict[str, Any]:
+        value = item.get(key)
+        return value if isinstance(value, dict) else {}
+
+    notice = number(part("contract").get("deprecation_notice_days"))
+    return Workflow(
+        name=str(item["name"]).strip(),
+        criticality=str(item.get("criticality") or "medium").strip().lower(),
+        owner=text(item.get("owner")),
+        primary_vendor=text(part("primary").get("vendor")),
+        primary_model=text(part("primary").get("model")),
+        fallback_vendor=text(part("fallback").get("vendor")),
+        fallback_model=text(part("fallback").get("model")),
+        uptime=text(part("sla").get("uptime")),
+        latency_p95_ms=number(part("sla").get("latency_p95_ms")),
+        renewal=text(part("contract").get("renewal")),
+        deprecation_notice_days=int(notice) if notice is not None else None,
+        aliases=[str(a) for a in item.get("aliases") or []],
+        source=source,
+        locator=locator,
+        quote=quote,
+    )
