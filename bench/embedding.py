@@ -28,7 +28,7 @@ from common import print_table, save  # bench/ is the script's folder, first on 
 from corpus import build
 from llama_index.core.node_parser import SentenceSplitter
 
-from assistant.core.settings import PROJECT_ROOT, EmbeddingBackend, Settings
+from assistant.core.settings import PROJECT_ROOT, EmbeddingBackend, EmbeddingSettings, Settings
 from assistant.providers.embeddings import load_embedding_model
 
 QUESTION = "What is our fallback for contract clause extraction if qwen-max is unavailable?"
@@ -151,7 +151,7 @@ def main() -> None:
         row["speedup"] = round(row["chunks_per_s"] / rows["torch"]["chunks_per_s"], 2)
         row["quality"] = quality(name)
     chosen, note = choose(rows)
-    default = str(Settings.model_fields["embedding_backend"].default)
+    default = str(EmbeddingSettings.model_fields["embedding_backend"].default)
     print(f"{len(texts)} chunk texts, {args.repeats} repeats\n")
     for name, row in rows.items():
         flat = {k: v for k, v in row.items() if k != "quality"} | {

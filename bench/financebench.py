@@ -23,7 +23,7 @@ from typing import get_args
 
 import yaml
 
-from assistant.core.settings import PROJECT_ROOT, EmbeddingBackend, Settings
+from assistant.core.settings import PROJECT_ROOT, EmbeddingBackend, EmbeddingSettings
 
 FILING = {"10k": "10-K", "10q": "10-Q", "8k": "8-K", "Earnings": "earnings release"}
 
@@ -98,7 +98,7 @@ def embedded_lengths(data_dir: Path, inbox: Path, backend: str) -> dict[str, flo
 
 
 def default_backend() -> str:
-    return str(Settings.model_fields["embedding_backend"].default)
+    return str(EmbeddingSettings.model_fields["embedding_backend"].default)
 
 
 def vendorintel(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

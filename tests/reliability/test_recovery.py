@@ -31,6 +31,13 @@ def index_contents(intel: VendorIntel) -> Counter[tuple[str, int, str]]:
     return contents
 
 
+def recorded_documents(settings: Settings) -> int:
+    """Documents the docstore holds on disk (it is replaced whole, so never read half-written)."""
+    if not settings.docstore_path.exists():
+        return 0
+    return len(SimpleDocumentStore.from_persist_path(str(settings.docstore_path)).docs)
+
+
 def test_killed_ingestion_is_redone_and_the_index_equals_the_folder(
     make_intel,
     settings: Settings,
@@ -48,9 +55,9 @@ def test_killed_ingestion_is_redone_and_the_index_equals_the_folder(
         [sys.executable, "-m", "assistant.shells.cli", "ingest"], env=env, stdout=subprocess.DEVNULL
     )
     try:
-        # Kill it once some batches are in: mid-way, between two commits or inside one.
-        wait_for(lambda: settings.docstore_path.exists() or process.poll() is not None, 240, 0.05)
-        time.sleep(0.7)
+        # Kill it once two batches are in: mid-way, between two commits or inside one. (A fixed
+        # pause after the first commit raced the whole run, which takes about 1.5 s here.)
+        wait_for(lambda: recorded_documents(settings) >= 8 or process.poll() is not None, 240, 0.02)
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
