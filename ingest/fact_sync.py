@@ -15,7 +15,6 @@ from assistant.core.records import Facts
 from assistant.core.report import FileIssue, IngestReport
 from assistant.storage.facts import FactStore
 from ingest.fact_readers import read_facts
-from ingest.loaders import LoadedFile
 
 FACT_SUFFIXES = (".yaml", ".yml", ".csv", ".jsonl")  # where registries and eval tables live
 READ_ERRORS = (OSError, ValueError, yaml.YAMLError, csv.Error)
@@ -25,10 +24,10 @@ def holds_facts(path: Path) -> bool:
     return path.suffix.lower() in FACT_SUFFIXES
 
 
-def facts_of(document: Document, loaded: LoadedFile | None = None) -> Facts:
-    """The records of an indexed document's file; `loaded` saves reading the file again."""
+def facts_of(document: Document) -> Facts:
+    """The records of an indexed document's file, read from disk."""
     meta = document.metadata
-    return read_facts(Path(meta["path"]), meta["source"], meta["doc_type"], loaded)
+    return read_facts(Path(meta["path"]), meta["source"], meta["doc_type"])
 
 
 class FactSync:
@@ -65,7 +64,7 @@ class FactSync:
         else:
             self.store.replace_all(kept)
             self.read_whole = True
-        learned = LearnedVendors()
+        learned = LearnedVendors()  # two files may name one vendor: their aliases add up
         for facts in found.values():
             learned.add(LearnedVendors(aliases=facts.vendor_aliases))
         return learned

@@ -179,8 +179,11 @@ class Ingestor:
     ) -> None:
         """Index the changed files in batches, tagging them with the catalog as this run
         learns it: registry aliases first, then the companies each batch declares."""
-        aliases = {n: a for p in pending if p.facts for n, a in p.facts.vendor_aliases.items()}
-        catalog = catalog.extended(aliases)
+        registries = LearnedVendors()
+        for p in pending:
+            if p.facts:
+                registries.add(LearnedVendors(aliases=p.facts.vendor_aliases))
+        catalog = catalog.extended(registries.aliases)
         show = sys.stderr.isatty() if progress is None else progress
         batch_size = self.settings.ingestion.ingest_batch_files
         with tqdm(total=len(pending), desc="Indexing", unit="file", disable=not show) as bar:
