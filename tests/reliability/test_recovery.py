@@ -104,10 +104,11 @@ def test_chunks_left_without_a_record_are_swept_on_the_next_sync(
 def test_questions_are_answered_during_a_long_ingestion(intel: VendorIntel, inbox: Path) -> None:
     write(inbox / "small.md", markdown("Renewal", "The OpenAI renewal date is 2027-04-01."))
     intel.ingest(progress=False)
-    build_corpus(inbox / "bulk", 60)
+    build_corpus(inbox / "bulk", 120)
     ingesting = threading.Thread(target=intel.ingest, kwargs={"progress": False})
     ingesting.start()
-    time.sleep(1.0)
+    # Ask once the first batch is in (a fixed pause raced the whole run, about a second here).
+    wait_for(lambda: len(intel.ingestor.indexer.indexed_documents()) > 1, 120, 0.01)
 
     started = time.monotonic()
     answer = intel.ask("When is the OpenAI renewal date?")
