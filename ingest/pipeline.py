@@ -197,9 +197,12 @@ class Ingestor:
                 bar.update(len(batch))
 
     def _sync_facts(self, pending: list[Pending], report: IngestReport) -> None:
-        indexed = {p.candidate.source for p in pending} & set(report.outcomes)
-        parsed = {p.candidate.source: p.facts for p in pending if p.facts is not None}
-        parsed = {source: facts for source, facts in parsed.items() if source in indexed}
+        # Only files whose new version was indexed: a failed one keeps its previous records.
+        parsed = {
+            p.candidate.source: p.facts
+            for p in pending
+            if p.facts is not None and p.candidate.source in report.outcomes
+        }
         removed = [s for s, outcome in report.outcomes.items() if outcome == "removed"]
         documents = self.indexer.indexed_documents()
         report.learned.add(self.fact_sync.sync(documents, parsed, removed, report))

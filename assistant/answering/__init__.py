@@ -1,1 +1,1 @@
-"""answering"""
+"""From a question to a cited answer: evidence, extractive or generated answers, checks."""

@@ -229,10 +229,9 @@ class Answering:
         if evidence.records is None:
             return found
         answer = with_support(evidence.records, found)
-        top_k = self.settings.top_k
         for terms, embedding, vendor in evidence.terms:
-            hits = self.search(terms, embedding, vendor, top_k)
-            answer = with_support(answer, self.extract(terms, embedding, hits, vendor), limit=1)
+            supported = self.extract_found(terms, embedding, vendor, self.settings.top_k)
+            answer = with_support(answer, supported, limit=1)
         return answer
 
     def generated(self, evidence: Evidence, stream: bool) -> Writing:

@@ -1,4 +1,4 @@
-"""The vendor facts of the inbox in SQLite under the data dir, rebuilt whenever files change."""
+"""The vendor facts of the inbox in SQLite under the data dir, kept in step with their files."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from typing import Any
 
 from assistant.core.records import EvalResult, Facts, Workflow
 from assistant.storage.sqlite import open_sqlite
+
+TABLES = ("workflows", "evals", "vendor_aliases")
 
 
 def _columns(kind: type[Any]) -> list[str]:
@@ -28,29 +30,27 @@ class FactStore:
 
     def replace_all(self, facts: dict[str, Facts]) -> None:
         """Swap in the facts of every registry and eval file, in one transaction."""
-        self._replace(facts, clear_all=True)
+        with self._lock, self._db:
+            for table in TABLES:
+                self._db.execute(f"DELETE FROM {table}")
+            self._insert_facts(facts)
 
     def replace(self, facts: dict[str, Facts], removed: list[str]) -> None:
         """Swap in the facts of these files and drop those of removed ones, in one transaction."""
-        self._replace(facts, gone=[*facts, *removed])
-
-    def _replace(
-        self, facts: dict[str, Facts], gone: list[str] | None = None, clear_all: bool = False
-    ) -> None:
+        sources = [(source,) for source in [*facts, *removed]]
         with self._lock, self._db:
-            for table in ("workflows", "evals", "vendor_aliases"):
-                if clear_all:
-                    self._db.execute(f"DELETE FROM {table}")
-                else:
-                    rows = [(source,) for source in gone or []]
-                    self._db.executemany(f"DELETE FROM {table} WHERE source = ?", rows)
-            for source, found in facts.items():
-                self._insert("workflows", found.workflows)
-                self._insert("evals", found.evals)
-                self._db.executemany(
-                    "INSERT INTO vendor_aliases VALUES (?, ?, ?)",
-                    [(v, json.dumps(a), source) for v, a in found.vendor_aliases.items()],
-                )
+            for table in TABLES:
+                self._db.executemany(f"DELETE FROM {table} WHERE source = ?", sources)
+            self._insert_facts(facts)
+
+    def _insert_facts(self, facts: dict[str, Facts]) -> None:
+        for source, found in facts.items():
+            self._insert("workflows", found.workflows)
+            self._insert("evals", found.evals)
+            self._db.executemany(
+                "INSERT INTO vendor_aliases VALUES (?, ?, ?)",
+                [(v, json.dumps(a), source) for v, a in found.vendor_aliases.items()],
+            )
 
     def _insert(self, table: str, records: list[Workflow] | list[EvalResult]) -> None:
         for record in records:
