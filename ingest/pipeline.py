@@ -73,13 +73,12 @@ class Ingestor:
         self.indexer = Indexer(settings, store, embed_model, lock)
         self.fact_sync = FactSync(settings.facts_path)
         self.problems = self.indexer.problems
-
-    def known_vendors(self) -> LearnedVendors:
-        """What earlier runs learned: companies declared by indexed documents, and the
-        registry's vendors as the fact store holds them."""
-        learned = self.fact_sync.known_vendors()
-        learned.add(companies_in(self.indexer.indexed_documents()))
-        return learned
+        # What earlier runs learned: the registry's vendors as the fact store holds them, and
+        # the companies indexed documents declare. Read here, before anything else can reach
+        # this docstore, and without the store lock: a reader holding that lock may be waiting
+        # for this ingestor to be built.
+        self.known_vendors = self.fact_sync.known_vendors()
+        self.known_vendors.add(companies_in(self.indexer.docstore.docs.values()))
 
     def ingest(
         self, catalog: VendorCatalog, paths: list[Path] | None = None, progress: bool | None = None

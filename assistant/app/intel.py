@@ -113,7 +113,7 @@ class VendorIntel:
     @cached_property
     def ingestor(self) -> Ingestor:
         ingestor = Ingestor(self.settings, self.store, self.cached_embed_model, self._store_lock)
-        self._catalog = self._catalog.with_vendors(ingestor.known_vendors())
+        self._catalog = self._catalog.with_vendors(ingestor.known_vendors)
         return ingestor
 
     @property

@@ -147,3 +147,22 @@ def test_readers_never_see_half_of_a_replaced_document(intel: VendorIntel, inbox
 
     assert after != before
     assert seen <= {before, after}
+
+
+def test_the_first_use_of_the_index_does_not_wait_for_a_reader(
+    make_intel,
+    settings: Settings,
+    inbox: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    # A status call holds the store lock while it first opens the index; an ingestion that
+    # starts then builds the same parts. Building them must not need that lock.
+    write(inbox / "small.md", markdown("Renewal", "The OpenAI renewal date is 2027-04-01."))
+    intel = make_intel(settings)
+    built = threading.Event()
+    with intel._store_lock:  # as health() holds it
+        builder = threading.Thread(target=lambda: (intel.ingestor, built.set()))
+        builder.start()
+        assert built.wait(timeout=30), "building the ingestor waited for the store lock"
+    builder.join()
+    assert intel.ingest(progress=False).added == 1
+    assert intel.health().documents == 1
