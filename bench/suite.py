@@ -2,6 +2,7 @@
 runs). Sizes:
 - small (default, a few minutes): about 2,000 chunks for ingestion and queries; the backends'
   speed; the backend rule uses the FinanceBench figures of the last full run, if any.
+- both end with answer quality on vendorbench (about five minutes), when its corpus is there.
 - full (about an hour): about 10,000 chunks, and FinanceBench with every embedding backend.
 
 Usage: .venv/bin/python bench/suite.py [--size small|full]
@@ -38,6 +39,7 @@ def main() -> None:
     run("ingestion.py", "--files", files)
     run("query.py", "--files", files)
     run("startup.py")
+    run("answers.py")
 
 
 if __name__ == "__main__":

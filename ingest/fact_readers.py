@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import re
 from pathlib import Path
@@ -19,31 +20,43 @@ from assistant.core.records import EvalResult, Facts, Workflow
 from assistant.core.safe_yaml import parse_yaml_safely
 from ingest.loaders import LoadedFile, decode_text
 
-# Header variants seen in exported tables, mapped to one name.
-EVAL_COLUMNS = {
-    "date": "date", "run_date": "date", "evaluated_at": "date",
-    "vendor": "vendor", "provider": "vendor",
-    "model": "model", "model_name": "model",
-    "version": "version", "model_version": "version", "snapshot": "version",
-    "workflow": "workflow", "task": "workflow", "use_case": "workflow",
-    "metric": "metric",
-    "score": "score", "value": "score",
-    "latency_p95_ms": "latency_p95_ms", "p95_latency_ms": "latency_p95_ms",
-    "latency_ms_p95": "latency_p95_ms", "p95_ms": "latency_p95_ms",
-    "cost_per_1k_tokens": "cost_per_1k_tokens", "usd_per_1k_tokens": "cost_per_1k_tokens",
-    "cost_usd_per_1k_tokens": "cost_per_1k_tokens", "price_per_1k_tokens": "cost_per_1k_tokens",
-    "notes": "notes", "note": "notes", "comment": "notes",
-}  # fmt: skip
+# What a column holds, recognised by the words of its header, so that exports with other
+# names ("model_snapshot", "kpi", "price_usd_per_1k_tok") map to the same fields. The first
+# rule whose words all appear wins: (field, words that must all appear, any one of these).
+EVAL_RULES: list[tuple[str, set[str], set[str]]] = [
+    ("latency_p95_ms", set(), {"p95", "latency"}),
+    ("cost_per_1k_tokens", set(), {"1k", "1000", "tok", "token", "tokens"}),
+    ("parity_margin", {"margin"}, set()),
+    ("version", set(), {"version", "snapshot", "revision", "build"}),
+    ("date", set(), {"date", "evaluated", "day", "when"}),
+    ("vendor", set(), {"vendor", "provider", "supplier"}),
+    ("workflow", set(), {"workflow", "task", "usecase", "application", "process"}),
+    ("metric", set(), {"metric", "kpi", "measure", "criterion"}),
+    ("score", set(), {"score", "value", "result", "outcome", "rating"}),
+    ("model", set(), {"model"}),
+    ("notes", set(), {"note", "notes", "comment", "comments", "remark", "remarks"}),
+    ("hosting", set(), {"hosting", "hosted", "deployment"}),
+    ("role", {"role"}, set()),
+]
 EVAL_REQUIRED = ("date", "model", "score")
-REGISTRY_COLUMNS = {
-    "name": "name", "workflow": "name", "criticality": "criticality", "owner": "owner",
-    "primary_vendor": "primary_vendor", "primary_model": "primary_model",
-    "fallback_vendor": "fallback_vendor", "fallback_model": "fallback_model",
-    "uptime": "uptime", "sla_uptime": "uptime",
-    "latency_p95_ms": "latency_p95_ms", "sla_latency_p95_ms": "latency_p95_ms",
-    "renewal": "renewal", "contract_renewal": "renewal",
-    "deprecation_notice_days": "deprecation_notice_days", "aliases": "aliases",
-}  # fmt: skip
+REGISTRY_RULES: list[tuple[str, set[str], set[str]]] = [
+    ("primary_vendor", {"primary", "vendor"}, set()),
+    ("primary_model", {"primary", "model"}, set()),
+    ("primary_hosting", {"primary", "hosting"}, set()),
+    ("display_name", set(), {"display", "title", "label"}),
+    ("criticality", set(), {"criticality", "critical", "tier", "priority"}),
+    ("owner", set(), {"owner", "responsible"}),
+    ("uptime", set(), {"uptime", "availability"}),
+    ("latency_p95_ms", set(), {"p95", "latency"}),
+    ("renewal", set(), {"renewal", "renews", "term"}),
+    ("deprecation_notice_days", set(), {"deprecation", "notice"}),
+    ("reviewed", set(), {"reviewed", "updated"}),
+    ("notes", set(), {"note", "notes", "comment", "comments", "remark", "remarks"}),
+    ("aliases", set(), {"alias", "aliases"}),
+    ("name", set(), {"workflow", "name", "id"}),
+]
+BACKUP_WORDS = {"fallback", "backup", "secondary", "failover"}
+MODEL_FIELDS = {"primary_model", "fallback_model", "primary_vendor", "fallback_vendor"}
 
 
 def column_key(header: str) -> str:
@@ -64,9 +77,61 @@ def text(value: Any) -> str | None:
     return str(value).strip() if value not in (None, "") else None
 
 
+def header_words(header: str) -> set[str]:
+    """'price_usd_per_1k_tok' -> {'price', 'usd', 'per', '1k', 'tok'}; 'use_case' also 'usecase'."""
+    parts = column_key(header).split("_")
+    return set(parts) | {a + b for a, b in itertools.pairwise(parts)}
+
+
+def field_of(header: str, rules: list[tuple[str, set[str], set[str]]]) -> str | None:
+    words = header_words(header)
+    for name, every, some in rules:
+        if every <= words and (not some or some & words):
+            return name
+    return None
+
+
+def registry_field(header: str) -> str | None:
+    words = header_words(header)
+    if words & BACKUP_WORDS:
+        for part in ("vendor", "model", "hosting"):
+            if part in words:
+                return f"fallback_{part}"
+        return "fallback_model"
+    return field_of(header, REGISTRY_RULES)
+
+
+def fields_of(headers: list[str], field: Any) -> list[str | None]:
+    """Each header's field; when two headers claim one field, the first keeps it."""
+    names: list[str | None] = []
+    for header in headers:
+        name = field(header)
+        names.append(None if name in names else name)
+    return names
+
+
+def eval_fields(headers: list[str]) -> list[str | None]:
+    return fields_of(headers, lambda h: field_of(h, EVAL_RULES))
+
+
 def is_eval_table(headers: list[str]) -> bool:
-    mapped = {EVAL_COLUMNS.get(column_key(h)) for h in headers}
-    return {"model", "score"} <= mapped
+    return {"model", "score"} <= set(eval_fields(headers)) and not is_registry_table(headers)
+
+
+def is_registry_table(headers: list[str]) -> bool:
+    """Workflows with their models: a name and a primary or fallback model or vendor."""
+    names = set(fields_of(headers, registry_field))
+    return "name" in names and bool(names & MODEL_FIELDS)
+
+
+def is_vendor_table(headers: list[str]) -> bool:
+    """Vendors and their aliases: a name (or vendor) column and an aliases column, no models."""
+    keys = {column_key(h) for h in headers}
+    return (
+        bool(keys & {"name", "vendor", "vendor_name"})
+        and bool(keys & {"aliases", "alias", "also_known_as"})
+        and not is_registry_table(headers)
+    )
 
 
 def read_facts(path: Path, source: str, doc_type: str, loaded: LoadedFile | None = None) -> Facts:
@@ -84,17 +149,20 @@ def read_facts(path: Path, source: str, doc_type: str, loaded: LoadedFile | None
         rows = list(csv.reader(io.StringIO(content, newline="")))
         if not rows:
             return Facts()
+        numbered = enumerate(rows[1:], start=2)
+        if is_registry_table(rows[0]):
+            return read_registry_rows(source, rows[0], numbered)
+        if is_vendor_table(rows[0]):
+            return read_vendor_rows(rows[0], numbered)
         if is_eval_table(rows[0]):
-            return read_eval_rows(source, rows[0], enumerate(rows[1:], start=2), "row")
-        if doc_type == "registry":
-            return read_registry_rows(source, rows[0], enumerate(rows[1:], start=2))
+            return read_eval_rows(source, rows[0], numbered, "row")
         return Facts()
     return read_eval_jsonl(content, source)
 
 
 def read_eval_rows(source: str, headers: list[str], rows: Any, unit: str) -> Facts:
     facts = Facts()
-    names = [EVAL_COLUMNS.get(column_key(h)) for h in headers]
+    names = eval_fields(headers)
     unknown = [h for h, n in zip(headers, names, strict=True) if n is None and h.strip()]
     if unknown:
         facts.problems.append(f"eval columns not recognised (ignored): {', '.join(unknown)}")
@@ -111,7 +179,8 @@ def read_eval_rows(source: str, headers: list[str], rows: Any, unit: str) -> Fac
             record = {n: v for n, v in zip(names, row, strict=True) if n}
             quote = "; ".join(f"{h}: {v}" for h, v in zip(headers, row, strict=True) if v)
         else:
-            record = {n: v for k, v in row.items() if (n := EVAL_COLUMNS.get(column_key(k)))}
+            by_header = dict(zip(headers, names, strict=True))
+            record = {n: v for k, v in row.items() if (n := by_header.get(k))}
             quote = "; ".join(f"{k}: {v}" for k, v in row.items() if v not in (None, ""))
         score = number(record.get("score"))
         if score is None or not text(record.get("model")) or not text(record.get("date")):
@@ -132,6 +201,9 @@ def read_eval_rows(source: str, headers: list[str], rows: Any, unit: str) -> Fac
                 source=source,
                 locator=f"{unit} {number_}",
                 quote=quote,
+                hosting=text(record.get("hosting")),
+                role=text(record.get("role")),
+                parity_margin=number(record.get("parity_margin")),
             )
         )
     return facts
@@ -185,7 +257,7 @@ def read_registry_yaml(content: str, tree: tuple[Any, yaml.Node | None], source:
 
 def read_registry_rows(source: str, headers: list[str], rows: Any) -> Facts:
     facts = Facts()
-    names = [REGISTRY_COLUMNS.get(column_key(h)) for h in headers]
+    names = fields_of(headers, registry_field)
     if "name" not in names:
         facts.problems.append("registry table lacks a name (workflow) column; no workflows read")
         return facts
@@ -194,14 +266,18 @@ def read_registry_rows(source: str, headers: list[str], rows: Any) -> Facts:
             continue
         flat = {n: v for n, v in zip(names, row, strict=True) if n}
         item = {
-            "name": flat.get("name"),
-            "criticality": flat.get("criticality"),
-            "owner": flat.get("owner"),
-            "aliases": [a.strip() for a in (flat.get("aliases") or "").split(";") if a.strip()],
-            "primary": {"vendor": flat.get("primary_vendor"), "model": flat.get("primary_model")},
+            **{k: flat.get(k) for k in ("name", "criticality", "owner", "display_name", "notes")},
+            "reviewed": flat.get("reviewed"),
+            "aliases": split_list(flat.get("aliases")),
+            "primary": {
+                "vendor": flat.get("primary_vendor"),
+                "model": flat.get("primary_model"),
+                "hosting": flat.get("primary_hosting"),
+            },
             "fallback": {
                 "vendor": flat.get("fallback_vendor"),
                 "model": flat.get("fallback_model"),
+                "hosting": flat.get("fallback_hosting"),
             },
             "sla": {"uptime": flat.get("uptime"), "latency_p95_ms": flat.get("latency_p95_ms")},
             "contract": {
@@ -211,6 +287,23 @@ def read_registry_rows(source: str, headers: list[str], rows: Any) -> Facts:
         }
         quote = "; ".join(f"{h}: {v}" for h, v in zip(headers, row, strict=True) if v)
         facts.workflows.append(workflow_from(item, source, f"row {row_number}", quote))
+    return facts
+
+
+def split_list(value: str | None) -> list[str]:
+    """'Qwen; Tongyi' -> ['Qwen', 'Tongyi']."""
+    return [a.strip() for a in re.split(r"[;|]", value or "") if a.strip()]
+
+
+def read_vendor_rows(headers: list[str], rows: Any) -> Facts:
+    """A vendors table: each vendor with its aliases."""
+    keys = [column_key(h) for h in headers]
+    name_at = next(i for i, k in enumerate(keys) if k in ("name", "vendor", "vendor_name"))
+    alias_at = next(i for i, k in enumerate(keys) if k in ("aliases", "alias", "also_known_as"))
+    facts = Facts()
+    for _, row in rows:
+        if len(row) == len(headers) and row[name_at].strip():
+            facts.vendor_aliases[row[name_at].strip()] = split_list(row[alias_at])
     return facts
 
 
@@ -236,4 +329,9 @@ def workflow_from(item: dict[str, Any], source: str, locator: str, quote: str) -
         source=source,
         locator=locator,
         quote=quote,
+        display_name=text(item.get("display_name") or item.get("title")),
+        primary_hosting=text(part("primary").get("hosting")),
+        fallback_hosting=text(part("fallback").get("hosting")),
+        notes=text(item.get("notes")),
+        reviewed=text(item.get("reviewed") or item.get("last_reviewed")),
     )

@@ -151,7 +151,7 @@ def test_a_second_run_lists_exactly_what_changed(briefed: VendorIntel, inbox: Pa
     briefed.ingest(progress=False)
 
     assert briefed.run_checkpoints(today=TODAY).changes == [
-        "Baidu, checkpoint 1: gap -> evidence.",
+        "Baidu, checkpoint 1: gap -> partial.",  # one dated milestone: not yet a roadmap
         "Baidu, checkpoint 1: new source(s) roadmaps/ernie.md.",
     ]
 

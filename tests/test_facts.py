@@ -117,7 +117,7 @@ def test_an_eval_table_without_scores_is_reported(tmp_path: Path) -> None:
     )
     assert facts.evals == []
     facts = read_facts(
-        write(tmp_path / "e.csv", "date,model,score_x\n2026-01-01,x,1\n"), "e", "eval"
+        write(tmp_path / "e.csv", "date,model,reviewer\n2026-01-01,x,ana\n"), "e", "eval"
     )
     assert facts.evals == []
 
@@ -173,9 +173,10 @@ def test_same_vendor_fallback_is_called_a_lock_in_risk(facts_inbox: VendorIntel)
 def test_critical_workflows_without_a_fallback(facts_inbox: VendorIntel) -> None:
     answer = facts_inbox.ask("Which critical workflows have no fallback?")
     assert answer.answer.startswith(
-        "Enterprise search answers is critical and has no fallback model; "
-        "it runs only on gemini-2.5-pro from Google [1]. Support ticket summarization is critical "
-        "and its fallback qwen-plus comes from the same vendor as its primary (Alibaba Cloud) [2]."
+        "Enterprise search answers (critical) runs on gemini-2.5-pro from Google and has no "
+        "fallback model [1]. Support ticket summarization (critical) runs on qwen-max from "
+        "Alibaba Cloud and falls back to qwen-plus from Alibaba Cloud, the same vendor as its "
+        "primary: a lock-in risk [2]."
     )
     assert "vendor news digest" not in answer.answer  # not critical
 
@@ -183,12 +184,12 @@ def test_critical_workflows_without_a_fallback(facts_inbox: VendorIntel) -> None
 def test_what_depends_on_a_vendor(facts_inbox: VendorIntel) -> None:
     answer = facts_inbox.ask("What breaks if Qwen has an outage?")
     assert (
-        "Contract clause extraction (critical) uses qwen-max from Alibaba Cloud as its fallback"
-        in answer.answer
+        "If Alibaba Cloud is unavailable, support ticket summarization (critical) loses its "
+        "primary qwen-max and its fallback qwen-plus is from Alibaba Cloud too" in answer.answer
     )
     assert (
-        "Support ticket summarization (critical) runs on qwen-max from Alibaba Cloud"
-        in answer.answer
+        "Contract clause extraction (critical) would lose only its fallback qwen-max; its "
+        "primary claude-sonnet-4 from Anthropic keeps running" in answer.answer
     )
     assert "enterprise search" not in answer.answer.lower()
 
@@ -197,7 +198,6 @@ def test_a_regression_after_an_update_is_flagged(facts_inbox: VendorIntel) -> No
     answer = facts_inbox.ask(
         "Did quality drop for support ticket summarization after the last model update?"
     )
-    assert "went from 0.87 on 2026-06-20 (version 2026-06) to 0.8 on 2026-08-25" in answer.answer
     # 0.87 -> 0.86 is within the 0.03 threshold; 0.86 -> 0.80 is not.
     assert "Regression: qwen-max fell by 0.06 after the update from version 2026-07 to 2026-08" in (
         answer.answer
@@ -211,7 +211,9 @@ def test_rollback_names_the_previous_version_and_the_vendor_terms(facts_inbox: V
     answer = facts_inbox.ask(
         "Can we roll back support ticket summarization after the quality drop?"
     )
-    assert "Version 2026-07 has eval records to roll back to" in answer.answer
+    assert "Version 2026-07 is the last good version to roll back to: it scored 0.86" in (
+        answer.answer
+    )
     terms = [c for c in answer.citations if c.source == "contracts/qwen.md"]
     assert terms and "keeps each pinned qwen-max snapshot for 12 months" in terms[0].quote
     assert f"snapshot for 12 months [{terms[0].n}]." in answer.answer

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from assistant.answering.intents import split_parts
 from assistant.answering.sentences import Span, split_passage, split_yaml_blocks
 from assistant.core.locators import span_label
 from assistant.core.models import Answer, Citation
@@ -22,14 +23,26 @@ if TYPE_CHECKING:
     from llama_index.core.schema import NodeWithScore
 
 MIN_WORDS = 4
+MIN_HEADLINE_WORDS = 8
+LEXICAL_WEIGHT = 0.3  # what sharing the question's own terms (figures, ids, names) adds
 SENTENCE_WEIGHT = 0.7  # the rest of the score is the whole chunk's similarity
 NEAR_BEST = 0.12  # sentences this far below the best one do not make the answer
 NEAR_DUPLICATE = 0.92
-SHORTLIST = 24  # sentences embedded per answer, at most
+SHORTLIST = 24
+PART_WEIGHT = 0.5  # a sentence for one part: its fit to that part and to the whole question
+MAX_SENTENCES = 6  # an executive reads three to six  # sentences embedded per answer, at most
 # Names, figures and model ids in a question: capitalised words after the first, words with
 # digits (FY2025, qwen-max-2026, R1) and hyphenated ids. Evidence must mention each of them.
 KEY_TERM = re.compile(r"(?<![\w-])([A-Z][\w&.-]*[\w]|[\w.-]*\d[\w.-]*|[a-z]+(?:-[\w]+)+)(?![\w-])")
 COMMON_CAPITALS = {"I", "A", "Q", "AI", "Our", "We", "The", "And", "Or", "Is", "Are", "Did", "Do"}
+# Units and amounts in a compound ("per-1K-token", "90-day", "6-12 month"): it describes, it
+# does not name, so its words need not appear as written.
+UNIT_WORDS = {
+    "per", "day", "days", "week", "weeks", "month", "months", "year", "years", "hour", "hours",
+    "minute", "minutes", "token", "tokens", "point", "points", "percent",
+}  # fmt: skip
+MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
+               "September", "October", "November", "December")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -50,15 +63,33 @@ def candidate_sentences(hits: list[NodeWithScore]) -> list[Sentence]:
         text = hit.node.get_content()
         meta = hit.node.metadata
         if meta.get("unit") is None and str(meta.get("locator", "")).startswith(("row", "line ")):
-            spans = [Span(" ".join(text.split()), 0, 0)]
+            spans = [Span(said_row(text), 0, 0)]
         elif str(meta.get("source", "")).endswith((".yaml", ".yml")):
             spans = split_yaml_blocks(text)
         else:
             spans = split_passage(text, line_per_block=meta.get("unit") == "paragraph")
         for position, span in enumerate(spans):
-            if len(span.text.split()) >= MIN_WORDS:
+            if worth_citing(span.text):
                 candidates.append(Sentence(span, index, position))
     return candidates
+
+
+def said_row(text: str) -> str:
+    """A record row ('date: 2026-10-15; model: m-3; score: 91') said as a sentence from its
+    fields: 'date 2026-10-15, model m-3, score 91.'"""
+    fields = [f.split(":", 1) for f in " ".join(text.split()).split("; ")]
+    if not all(len(f) == 2 for f in fields):
+        return " ".join(text.split())
+    return ", ".join(f"{k.strip().replace('_', ' ')} {v.strip()}" for k, v in fields) + "."
+
+
+def worth_citing(text: str) -> bool:
+    """A sentence, not a heading: a line without a full stop needs more words to say
+    something ("Tooling milestones" does not; a headline with its facts does)."""
+    count = len(text.split())
+    return count >= MIN_WORDS and (
+        text.rstrip().endswith((".", "!", "?", ":", ")")) or count >= MIN_HEADLINE_WORDS
+    )
 
 
 def shortlist(candidates: list[Sentence], question_terms: set[str]) -> list[Sentence]:
@@ -73,6 +104,15 @@ def shortlist(candidates: list[Sentence], question_terms: set[str]) -> list[Sent
     return [candidates[i] for i in sorted(ranked[:SHORTLIST])]
 
 
+def shared_terms(asked: set[str], text: str) -> float:
+    """The share of the question's terms the sentence uses, figures and ids counting double."""
+    if not asked:
+        return 0.0
+    weight = {t: 2.0 if any(ch.isdigit() for ch in t) else 1.0 for t in asked}
+    found = asked & set(tokens(text))
+    return sum(weight[t] for t in found) / sum(weight.values())
+
+
 def key_terms(question: str) -> list[str]:
     """Terms the evidence must mention; the first word (usually What/How) is not one."""
     words = question.split(maxsplit=1)
@@ -80,10 +120,37 @@ def key_terms(question: str) -> list[str]:
     terms = []
     for term in KEY_TERM.findall(rest):
         term = term.strip(".-")
-        if term in COMMON_CAPITALS or (term.isdigit() and len(term) < 4):
+        if term in COMMON_CAPITALS or (term.isdigit() and len(term) < 4) or describes(term):
             continue
         terms.append(term)
     return list(dict.fromkeys(terms))
+
+
+def describes(term: str) -> bool:
+    """A compound that describes rather than names: a range ('6-12') or an amount with its
+    unit ('per-1K-token')."""
+    parts = [p for p in term.lower().split("-") if p]
+    if len(parts) < 2:
+        return False
+    return all(p.isdigit() for p in parts) or bool(UNIT_WORDS & set(parts))
+
+
+def word_compound(term: str) -> bool:
+    """'so-called', 'self-hosted', 'qwen-max': lower-case words joined by hyphens."""
+    parts = term.split("-")
+    return len(parts) > 1 and term.islower() and all(p.isalpha() for p in parts)
+
+
+def mentions_month(month: str, hits: list[NodeWithScore], haystack: str) -> bool:
+    """A month is mentioned by its name, or by a date in it (2026-05-11), or by the date of a
+    passage's document."""
+    number = f"-{MONTH_NAMES.index(month) + 1:02d}"
+    dated = [str(h.node.metadata.get("published", ""))[4:7] for h in hits]
+    return (
+        month.lower() in haystack
+        or number in dated
+        or bool(re.search(rf"\b20\d\d{number}\b", haystack))
+    )
 
 
 def missing_terms(
@@ -96,11 +163,14 @@ def missing_terms(
     haystack = " ".join(
         f"{hit.node.metadata.get('title', '')} {hit.node.get_content()}" for hit in hits
     )
-    haystack = haystack.lower().replace("-", " ")
+    dated = haystack.lower()
+    haystack = dated.replace("-", " ")
     return [
         term
         for term in key_terms(question)
-        if not any(
+        if not (term in MONTH_NAMES and mentions_month(term, hits, dated))
+        and not (word_compound(term) and any(f" {p} " in f" {haystack} " for p in term.split("-")))
+        and not any(
             re.search(rf"(?<![\w]){re.escape(n.lower().replace('-', ' '))}(?![\w])", haystack)
             for n in names_for(term)
         )
@@ -153,10 +223,12 @@ class ExtractiveAnswerer:
             self.embed_model.get_text_embedding_batch([c.text for c in candidates])
         )
         similarity = vectors @ np.asarray(query_embedding)
+        asked = set(tokens(question))
         scored = [
             (
                 SENTENCE_WEIGHT * float(sim)
-                + (1 - SENTENCE_WEIGHT) * float(hits[c.hit].score or 0.0),
+                + (1 - SENTENCE_WEIGHT) * float(hits[c.hit].score or 0.0)
+                + LEXICAL_WEIGHT * shared_terms(asked, c.text),
                 c,
                 vec,
             )
@@ -176,14 +248,35 @@ class ExtractiveAnswerer:
         scored = [] if missing else self.score(query_embedding, hits, question)
         if not scored or scored[0][0] < self.min_score:
             return Answer(answer=no_evidence(missing), status="insufficient_evidence")
+        parts = split_parts(question)
+        chosen = self.per_part(parts, scored) if len(parts) > 1 else []
+        limit = min(MAX_SENTENCES, max(self.max_sentences, len(chosen) + 1))
         floor = max(self.min_score, scored[0][0] - NEAR_BEST)
-        chosen: list[tuple[float, Sentence, np.ndarray]] = []
         for item in scored:
-            if len(chosen) == self.max_sentences or item[0] < floor:
+            if len(chosen) >= limit or item[0] < floor:
                 break
             if all(float(item[2] @ other[2]) < NEAR_DUPLICATE for other in chosen):
                 chosen.append(item)
         return self._cite(chosen, hits)
+
+    def per_part(
+        self, parts: list[str], scored: list[tuple[float, Sentence, np.ndarray]]
+    ) -> list[tuple[float, Sentence, np.ndarray]]:
+        """The sentence that best answers each part of a compound question, when one is
+        good enough: "who signed, and how large is it?" gets the buyer and the size."""
+        chosen: list[tuple[float, Sentence, np.ndarray]] = []
+        for part in parts:
+            wanted = np.asarray(self.embed_model.get_query_embedding(part))
+            left = [item for item in scored if all(item[1] is not c[1] for c in chosen)]
+            if not left:
+                break
+            fit = [
+                PART_WEIGHT * float(item[2] @ wanted) + (1 - PART_WEIGHT) * item[0] for item in left
+            ]
+            best = int(np.argmax(fit))
+            if fit[best] >= self.min_score:
+                chosen.append(left[best])
+        return chosen
 
     @staticmethod
     def _cite(

@@ -16,6 +16,7 @@ from llama_index.core.schema import QueryBundle
 from assistant.answering.extractive import ExtractiveAnswerer, missing_terms, with_support
 from assistant.answering.followups import standalone_question
 from assistant.answering.generation import words
+from assistant.answering.intents import Reading
 from assistant.answering.records import ROLLBACK
 from assistant.answering.retrieval import Focus, retrieve, years_in
 from assistant.core.models import Answer, Restart, Token
@@ -33,6 +34,10 @@ if TYPE_CHECKING:
     from assistant.storage.chunks import ChunkStore
 
 logger = logging.getLogger(__name__)
+RECORD_TYPES = ("registry", "eval")
+KIND_FIT = 0.4  # how well a question must fit a kind of document to be asked of it first
+KIND_MARGIN = 0.1  # and by how much better than news
+KIND_ABSENT_FIT = 0.5  # how well it must fit to say a vendor without that kind lacks the answer
 Events = Generator[Token | Restart | Answer, None, None]
 Writing = Generator[Token | Restart, None, Answer]  # yields as it writes, returns the answer
 
@@ -48,6 +53,8 @@ class Evidence:
     passages: list[NodeWithScore]
     records: Answer | None = None
     terms: list[tuple[str, list[float], str]] = field(default_factory=list)
+    kind: str | None = None  # the kind of document the question asks of (contract, roadmap ...)
+    absent: list[str] = field(default_factory=list)  # vendors with no document of that kind
 
 
 TERMINAL_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
@@ -157,12 +164,42 @@ class Answering:
         focus = self.focus(question)
         passages = self.search(question, embedding, canonical, top_k, focus=focus)
         evidence = Evidence(question, embedding, canonical, passages)
-        evidence.records = self.records().answer(question, embedding)
+        from_records = sum(p.node.metadata.get("doc_type") in RECORD_TYPES for p in passages[:5])
+        records = self.records()
+        evidence.records = records.answer(question, embedding, from_records)
+        if (
+            canonical
+            and evidence.records
+            and not all(canonical.lower() in c.quote.lower() for c in evidence.records.citations)
+        ):
+            evidence.records = None  # the vendor filter holds for the records too
+        if evidence.records is None:
+            self.of_kind(evidence, records.intents.read(embedding), focus.vendors, top_k)
         if evidence.records is not None and ROLLBACK.search(question):
             for model_vendor in dict.fromkeys(p.vendor for p in evidence.records.trend if p.vendor):
                 terms = self.message("deprecation_terms_query", vendor=model_vendor)
                 evidence.terms.append((terms, self.embed_query(terms), model_vendor))
         return evidence
+
+    def of_kind(self, evidence: Evidence, reading: Reading, vendors: list[str], top_k: int) -> None:
+        """A question for one kind of document (a contract's terms, a roadmap, an earnings
+        note) is answered from that kind first; a vendor named with none of it is absent."""
+        kind = reading.document_kind
+        fit = reading.documents[kind]
+        if kind == "article" or fit < KIND_FIT or fit < reading.documents["article"] + KIND_MARGIN:
+            return
+        if not self.search(evidence.question, evidence.embedding, None, 1, doc_type=kind):
+            return  # the inbox holds no document of that kind: the folders say nothing
+        evidence.kind = kind
+        found: list[NodeWithScore] = []
+        asked: list[str | None] = [evidence.vendor] if evidence.vendor else [*vendors[:2]]
+        for vendor in asked or [None]:
+            hits = self.search(evidence.question, evidence.embedding, vendor, top_k, doc_type=kind)
+            if vendor is not None and not hits and fit >= KIND_ABSENT_FIT:
+                evidence.absent.append(vendor)
+            found += hits
+        seen = {h.node.node_id for h in found}
+        evidence.passages = found + [h for h in evidence.passages if h.node.node_id not in seen]
 
     def focus(self, question: str) -> Focus:
         """The companies and years a question names (companies from the documents too)."""
@@ -172,7 +209,7 @@ class Answering:
         self,
         question: str,
         embedding: list[float],
-        vendor: str | None,
+        vendor: str | list[str] | None,
         top_k: int,
         doc_type: str | None = None,
         focus: Focus | None = None,
@@ -224,15 +261,47 @@ class Answering:
     def extractive(self, evidence: Evidence) -> Answer:
         """Cited sentences; registry and eval answers come from the records, then passages
         support them, and a rollback answer gets the vendor's deprecation terms."""
-        question, embedding = evidence.question, evidence.embedding
-        found = self.extract(question, embedding, evidence.passages, evidence.vendor)
+        _question, embedding = evidence.question, evidence.embedding
         if evidence.records is None:
-            return found
-        answer = with_support(evidence.records, found)
+            return self.from_documents(evidence)
+        answer = with_support(evidence.records, self.support(evidence))
         for terms, embedding, vendor in evidence.terms:
             supported = self.extract_found(terms, embedding, vendor, self.settings.top_k)
             answer = with_support(answer, supported, limit=1)
         return answer
+
+    def from_documents(self, evidence: Evidence) -> Answer:
+        """Cited sentences from the passages; what no document of the asked kind covers is
+        said plainly."""
+        vendors = (
+            [evidence.vendor] if evidence.vendor else self.focus(evidence.question).vendors[:2]
+        )
+        if evidence.kind and evidence.absent and len(evidence.absent) == len(vendors):
+            return Answer(
+                answer=self.message(
+                    "no_document_of_kind", kind=evidence.kind, vendors=" or ".join(evidence.absent)
+                ),
+                status="insufficient_evidence",
+            )
+        answer = self.extract(
+            evidence.question, evidence.embedding, evidence.passages, evidence.vendor
+        )
+        if evidence.absent and answer.status == "answered":
+            missing = self.message("no_document_of_kind", kind=evidence.kind,
+                                   vendors=" or ".join(evidence.absent))  # fmt: skip
+            answer = answer.model_copy(update={"answer": f"{answer.answer} {missing}"})
+        return answer
+
+    def support(self, evidence: Evidence) -> Answer:
+        """Passages that add to an answer from the records: from the vendors it is about
+        ("the vendor behind our fallback"), never the records' own rows again."""
+        records = evidence.records
+        focus = records.focus if records is not None and records.focus else None
+        hits = evidence.passages
+        if focus:
+            hits = self.search(evidence.question, evidence.embedding, focus, self.settings.top_k)
+        hits = [h for h in hits if h.node.metadata.get("doc_type") not in RECORD_TYPES]
+        return self.extract(evidence.question, evidence.embedding, hits, evidence.vendor)
 
     def generated(self, evidence: Evidence, stream: bool) -> Writing:
         """The language model's answer, checked, with the records' table and chart kept."""

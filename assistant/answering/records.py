@@ -1,66 +1,69 @@
 """Questions about workflows and evals answered from the structured records, every figure cited.
 
-Intents are recognised by rules; the workflow a question means is matched on names and aliases,
-then by the embedding model ("the contracts workflow" -> "contract clause extraction").
+What a question asks is read by meaning (assistant/answering/intents.py); what it asks about
+comes from the records' own values (assistant/answering/slots.py). The answers are built in
+registry_answers.py and eval_answers.py.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from itertools import pairwise
+from dataclasses import replace
 
-import numpy as np
-
-from assistant.core.models import Answer, Citation, EvalPoint, FactTable
+from assistant.answering import eval_answers as ev
+from assistant.answering import registry_answers as reg
+from assistant.answering.cited import Cited, answered, citations, listed
+from assistant.answering.intents import Intents, Reading
+from assistant.answering.slots import FALLBACK_WORDS, SlotFinder, Slots
+from assistant.core.models import Answer, Citation, EvalPoint
 from assistant.core.records import EvalResult, Workflow
 
-FALLBACK = re.compile(r"\b(fall ?-?backs?|fail ?-?over|back-?up model|plan b)\b", re.I)
-NO_FALLBACK = re.compile(
-    r"\b(no|without|lacks?|lacking|missing)\b[\w\s-]{0,30}\bfall ?-?backs?\b|\bsame[- ]vendor\b",
-    re.I,
-)
-DEPENDS = re.compile(
-    r"\b(depends?|dependent|rel(y|ies)|outage|breaks?|affected|exposure|down)\b", re.I
-)
-QUALITY = re.compile(
-    r"\b(quality|scores?|regress\w*|drop(ped)?|degrad\w*|evals?|evaluations?|roll ?-?back|trend|"
-    r"updates?|versions?|latency|cost)\b",
-    re.I,
-)
-ROLLBACK = re.compile(r"\broll ?-?back\b", re.I)
-WORD = re.compile(r"[a-z0-9]+")
-STOP = {"the", "our", "for", "and", "what", "which", "is", "of", "a", "an", "to", "in", "we", "do"}
-MATCH_SIMILARITY = 0.5  # embedding similarity that names a workflow when no word matches
+ROLLBACK = re.compile(r"\broll ?-?(back|ed back)\b", re.I)
+EVAL_INTENTS = ("trend", "compare", "regression", "improvement", "latency", "cost", "parity",
+                "versions")  # fmt: skip
+SLOT_WEIGHT = 0.1  # what a filled slot adds to an intent's similarity
+NAMED_MARGIN = 0.1  # a named workflow: the records answer unless the documents fit clearly better
+UNGROUNDED_MARGIN = 0.2  # nothing the records name: their intent must fit clearly better
+UP = re.compile(r"\b(improv\w*|rais\w*|rose|better|gain\w*|increas\w*|up)\b", re.I)
+DOWN = re.compile(r"\b(drop\w*|fell|fall\w*|regress\w*|wors\w*|declin\w*|degrad\w*|lower)\b", re.I)
+TREND_SERIES = 4  # most model series in one trend answer
+PARITY_WORKFLOWS = 3
+VERSION_LINES = 4
 
 
-def words(text: str) -> set[str]:
-    """Lower-case words without plural s: 'Contracts' and 'contract' are one word."""
-    return {w.rstrip("s") for w in WORD.findall(text.lower()) if w not in STOP}
+def best_intent(reading: Reading, slots: Slots) -> tuple[str, float]:
+    """The records intent that fits best, the slots a question fills weighing in: a named
+    workflow and the word fallback make the fallback intent likelier, and so on."""
+    named = bool(slots.workflows)
+    bonus = {
+        "fallback": SLOT_WEIGHT * (named and slots.fallback_role),
+        "workflows": SLOT_WEIGHT
+        * bool(slots.criticality or slots.lacking_fallback or (slots.vendors and not named)),
+        "dependency": SLOT_WEIGHT / 2 * bool(slots.vendors and not named),
+        "compare": SLOT_WEIGHT / 2 * (named and (slots.fallback_role or len(slots.models) > 1)),
+        "trend": SLOT_WEIGHT / 2 * (len(slots.months) > 1),
+        "parity": SLOT_WEIGHT * slots.self_hosted,
+    }
+    scored = {i: s + bonus.get(i, 0.0) for i, s in reading.records.items()}
+    intent = max(scored, key=scored.__getitem__)
+    return intent, scored[intent]
 
 
-@dataclass
-class Cited:
-    """Sentences and their citations, numbered in order of first use."""
-
-    records: list[tuple[str, str]] = field(default_factory=list)  # (source, locator)
-    quotes: dict[tuple[str, str], str] = field(default_factory=dict)
-    sentences: list[str] = field(default_factory=list)
-
-    def cite(self, source: str, locator: str, quote: str) -> int:
-        key = (source, locator)
-        if key not in self.records:
-            self.records.append(key)
-            self.quotes[key] = quote
-        return self.records.index(key) + 1
-
-    def say(self, sentence: str, *numbers: int) -> None:
-        marks = "".join(f"[{n}]" for n in dict.fromkeys(numbers))
-        first_word = sentence.split(" ", 1)[0]
-        if not re.search(r"[\d-]", first_word):  # "qwen-max" and "gpt-5" keep their case
-            sentence = sentence[:1].upper() + sentence[1:]
-        self.sentences.append(f"{sentence.rstrip('.')} {marks}.".replace(" .", "."))
+def about_records(
+    score: float, document_score: float, slots: Slots, record_hits: int, intent: str
+) -> bool:
+    """Whether the records answer the question better than the documents: by how far its
+    records intent beats the best document kind, given what names the records' own values."""
+    if slots.workflows or (slots.vendors and intent in ("dependency", "workflows")):
+        return score >= document_score - NAMED_MARGIN
+    grounded = (
+        slots.criticality
+        or slots.lacking_fallback
+        or record_hits >= 2
+        or (slots.models and record_hits >= 1)
+    )
+    return score >= document_score + (0.0 if grounded else UNGROUNDED_MARGIN)
 
 
 class FactAnswerer:
@@ -74,234 +77,75 @@ class FactAnswerer:
         vendors_in: Callable[[str], list[str]],
         embed: Callable[[list[str]], list[list[float]]],
         regression_drop: float,
+        intents: Intents,
+        canonical: Callable[[str], str] = lambda vendor: vendor,
     ) -> None:
         self.workflows = workflows
-        self.evals = evals
+        self.evals = [replace(e, vendor=canonical(e.vendor)) if e.vendor else e for e in evals]
         self.document = document
-        self.vendors_in = vendors_in
-        self.embed = embed
         self.regression_drop = regression_drop
+        self.intents = intents
+        self.slots = SlotFinder(workflows, self.evals, vendors_in, embed)
+        self.targets = {w.name: w for w in workflows}
 
-    # -- routing -----------------------------------------------------------------------
-
-    def answer(self, question: str, query_embedding: list[float]) -> Answer | None:
+    def answer(self, question: str, embedding: list[float], record_hits: int = 0) -> Answer | None:
+        """The answer from the records, or None when the question is for the documents.
+        `record_hits`: how many of the best passages come from registry and eval files."""
         if not self.workflows and not self.evals:
             return None
-        if NO_FALLBACK.search(question) and re.search(r"\bcritical|workflows\b", question, re.I):
-            return self.no_fallback()
-        vendors = self.vendors_in(question)
-        if FALLBACK.search(question):
-            workflow, closest = self.match_workflow(question, query_embedding)
-            if workflow is not None:
-                return self.fallback(workflow)
-            if vendors:
-                return self.dependents(vendors[0])
-            return self.not_recorded(question, closest)
-        if DEPENDS.search(question) and vendors:
-            return self.dependents(vendors[0])
-        if QUALITY.search(question):
-            workflow, _ = self.match_workflow(question, query_embedding)
-            models = {e.model for e in self.evals if e.model.lower() in question.lower()}
-            if workflow is not None or models:
-                return self.trend(workflow, models, rollback=bool(ROLLBACK.search(question)))
-        return None
-
-    def match_workflow(
-        self, question: str, query_embedding: list[float]
-    ) -> tuple[Workflow | None, list[str]]:
-        """The workflow a question names, else None and the closest names."""
-        if not self.workflows:
-            return None, []
-        asked = words(question)
-        best_overlap, best = 0.0, None
-        for workflow in self.workflows:
-            for name in [workflow.name, *workflow.aliases]:
-                name_words = words(name)
-                overlap = len(name_words & asked) / max(len(name_words), 1)
-                if name.lower() in question.lower():
-                    overlap = 1.0
-                if overlap > best_overlap:
-                    best_overlap, best = overlap, workflow
-        names = [w.name for w in self.workflows]
-        similarity = np.asarray(self.embed(names)) @ np.asarray(query_embedding)
-        ranked = [names[i] for i in np.argsort(-similarity)]
-        if best is not None and (
-            best_overlap >= 0.5 or (best_overlap > 0 and ranked[0] == best.name)
+        slots = self.slots.find(question, embedding)
+        reading = self.intents.read(embedding)
+        intent, _ = best_intent(reading, slots)
+        score = reading.records[reading.record_intent]  # the slots choose, they do not decide
+        if not about_records(
+            score, reading.score(reading.document_kind), slots, record_hits, intent
         ):
-            return best, ranked[:3]
-        if float(similarity.max()) >= MATCH_SIMILARITY and best_overlap > 0:
-            return self.workflows[int(similarity.argmax())], ranked[:3]
-        return None, ranked[:3]
+            return None
+        involved = {v for w in self.workflows for v in (w.primary_vendor, w.fallback_vendor)}
+        unused = not slots.workflows and not set(slots.vendors) & involved
+        if unused and score < reading.score(reading.document_kind):
+            return None  # a vendor no workflow uses, asked about in the documents' terms
+        if intent in EVAL_INTENTS:
+            return self.from_evals(intent, question, slots, reading)
+        return self.from_registry(intent, question, slots)
 
-    # -- answers -----------------------------------------------------------------------
+    # -- the registry ----------------------------------------------------------------------
 
-    def fallback(self, w: Workflow) -> Answer:
+    def from_registry(self, intent: str, question: str, slots: Slots) -> Answer | None:
         out = Cited()
-        reg = out.cite(w.source, w.locator, w.quote)
-        primary = f"{w.primary_model} from {w.primary_vendor}"
-        if w.fallback_model:
-            out.say(
-                f"The fallback for {w.name} is {w.fallback_model} from {w.fallback_vendor}; "
-                f"the primary is {primary}",
-                reg,
-            )
-            if w.fallback_vendor and w.fallback_vendor == w.primary_vendor:
-                out.say(
-                    f"The fallback comes from the same vendor as the primary, so an outage or "
-                    f"price change at {w.primary_vendor} hits both: a lock-in risk",
-                    reg,
-                )
+        focus: list[str] = []
+        if slots.workflows:
+            w = slots.workflows[0]
+            reg.fallback(w, self.evals, out)
+            focus = [
+                v for v in (w.fallback_vendor if slots.fallback_role else w.primary_vendor,) if v
+            ]
+        elif slots.vendors and intent == "dependency":
+            for vendor in slots.vendors[:2]:
+                reg.dependency(self.workflows, vendor, out)
+            focus = slots.vendors[:2]
+        elif slots.vendors or slots.criticality or slots.lacking_fallback or intent == "workflows":
+            if not reg.listing(self.workflows, slots, out):
+                return self.none_selected(slots)
+        elif FALLBACK_WORDS.search(question):
+            return self.not_recorded(slots.closest)
         else:
-            out.say(
-                f"No fallback model is recorded for {w.name} ({w.criticality}); "
-                f"it runs only on {primary}",
-                reg,
-            )
-        for model in filter(None, [w.primary_model, w.fallback_model]):
-            latest = self.latest_eval(w.name, model)
-            if latest is not None:
-                out.say(self.describe_eval(latest, w.name), self.cite_eval(out, latest))
-        terms = []
-        if w.uptime or w.latency_p95_ms:
-            terms.append(f"the SLA is {w.uptime or '?'} uptime and {fmt(w.latency_p95_ms)} ms p95")
-        if w.renewal:
-            terms.append(f"the contract renews on {w.renewal}")
-        if w.deprecation_notice_days is not None:
-            terms.append(f"with {w.deprecation_notice_days} days' deprecation notice")
-        if terms:
-            out.say(f"For {w.name}, " + ", ".join(terms), reg)
-        answer = self.finish(out)
-        answer.table = self.fallback_table(w)
+            return None
+        answer = answered(out, self.document)
+        answer.focus = focus
+        if slots.workflows:
+            answer.table = reg.fallback_table(slots.workflows[0], self.evals)
         return answer
 
-    def fallback_table(self, w: Workflow) -> FactTable:
-        rows = []
-        for role, vendor, model in (
-            ("primary", w.primary_vendor, w.primary_model),
-            ("fallback", w.fallback_vendor, w.fallback_model),
-        ):
-            latest = self.latest_eval(w.name, model) if model else None
-            rows.append(
-                [role, vendor or "none", model or "none"]
-                + (
-                    [fmt(latest.score), fmt(latest.latency_p95_ms), fmt(latest.cost_per_1k_tokens),
-                     latest.date]
-                    if latest
-                    else ["", "", "", ""]
-                )
-            )  # fmt: skip
-        columns = ["role", "vendor", "model", "score", "p95 ms", "USD / 1K tokens", "eval date"]
-        return FactTable(columns=columns, rows=rows)
+    def none_selected(self, slots: Slots) -> Answer:
+        asked = ", ".join(filter(None, [slots.criticality, *slots.vendors]))
+        return Answer(
+            answer=f"No workflow in the registry matches what you asked ({asked}).",
+            status="answered",
+            citations=self.registry_citations(),
+        )
 
-    def no_fallback(self) -> Answer:
-        out = Cited()
-        critical = [w for w in self.workflows if w.criticality == "critical"]
-        missing = [w for w in critical if not w.fallback_model]
-        same = [w for w in critical if w.fallback_model and w.fallback_vendor == w.primary_vendor]
-        for w in missing:
-            out.say(
-                f"{w.name} is critical and has no fallback model; it runs only on "
-                f"{w.primary_model} from {w.primary_vendor}",
-                out.cite(w.source, w.locator, w.quote),
-            )
-        for w in same:
-            out.say(
-                f"{w.name} is critical and its fallback {w.fallback_model} comes from the "
-                f"same vendor as its primary ({w.primary_vendor})",
-                out.cite(w.source, w.locator, w.quote),
-            )
-        if not missing and not same:
-            marks = [out.cite(w.source, w.locator, w.quote) for w in critical]
-            out.say(
-                f"All {len(critical)} critical workflows have a fallback from another vendor",
-                *marks,
-            )
-        return self.finish(out)
-
-    def dependents(self, vendor: str) -> Answer:
-        out = Cited()
-        for w in self.workflows:
-            mark = (
-                out.cite(w.source, w.locator, w.quote)
-                if vendor in (w.primary_vendor, w.fallback_vendor)
-                else 0
-            )
-            if w.primary_vendor == vendor:
-                backup = (
-                    f"falls back to {w.fallback_model} from {w.fallback_vendor}"
-                    if w.fallback_model
-                    else "has no fallback"
-                )
-                out.say(
-                    f"{w.name} ({w.criticality}) runs on {w.primary_model} from {vendor} and "
-                    f"{backup}",
-                    mark,
-                )
-            elif w.fallback_vendor == vendor:
-                out.say(
-                    f"{w.name} ({w.criticality}) uses {w.fallback_model} from {vendor} as its "
-                    f"fallback; its primary is {w.primary_model} from {w.primary_vendor}",
-                    mark,
-                )
-        if not out.sentences:
-            return Answer(
-                answer=f"No workflow in the registry depends on {vendor}.",
-                status="answered",
-                citations=self.registry_citations(),
-            )
-        return self.finish(out)
-
-    def trend(self, workflow: Workflow | None, models: set[str], rollback: bool) -> Answer:
-        out = Cited()
-        rows = [
-            e
-            for e in self.evals
-            if (workflow is None or (e.workflow or "").lower() == workflow.name.lower())
-            and (not models or e.model in models)
-        ]
-        if not rows:
-            name = workflow.name if workflow else ", ".join(sorted(models))
-            return Answer(
-                answer=f"No eval results are recorded for {name}.", status="insufficient_evidence"
-            )
-        once: list[EvalResult] = []
-        for (model, task, metric), series in self.series(rows).items():
-            if len(series) == 1:
-                once.append(series[0])
-                continue
-            first, last = series[0], series[-1]
-            out.say(
-                f"{model} on {task} ({metric}) went from {fmt(first.score)} on {first.date} "
-                f"(version {first.version or '?'}) to {fmt(last.score)} on {last.date} "
-                f"(version {last.version or '?'})",
-                self.cite_eval(out, first),
-                self.cite_eval(out, last),
-            )
-            for before, after in pairwise(series):
-                drop = before.score - after.score
-                if drop > self.regression_drop:
-                    out.say(
-                        f"Regression: {model} fell by {fmt(drop)} after the update from version "
-                        f"{before.version or '?'} to {after.version or '?'}",
-                        self.cite_eval(out, before),
-                        self.cite_eval(out, after),
-                    )
-                    if rollback:
-                        out.say(
-                            f"Version {before.version or '?'} has eval records to roll back to",
-                            self.cite_eval(out, before),
-                        )
-        if once:
-            listed = ", ".join(
-                f"{e.model} {fmt(e.score)} ({e.date}) [{self.cite_eval(out, e)}]" for e in once
-            )
-            label = "Also evaluated once" if out.sentences else "Evaluated once"
-            out.sentences.append(f"{label}: {listed}.")
-        answer = self.finish(out)
-        answer.trend = [eval_point(e) for e in sorted(rows, key=lambda e: e.date)]
-        return answer
-
-    def not_recorded(self, question: str, closest: list[str]) -> Answer:
+    def not_recorded(self, closest: list[str]) -> Answer:
         names = ", ".join(f'"{n}"' for n in closest)
         return Answer(
             answer=f"No workflow matching your question is recorded in the registry, so no "
@@ -310,72 +154,128 @@ class FactAnswerer:
             citations=self.registry_citations(),
         )
 
-    # -- helpers -----------------------------------------------------------------------
+    # -- the evals -------------------------------------------------------------------------
 
-    def latest_eval(self, workflow: str, model: str) -> EvalResult | None:
-        rows = [
-            e
-            for e in self.evals
-            if e.model == model and (e.workflow or "").lower() == workflow.lower()
-        ]
-        return max(rows, key=lambda e: e.date) if rows else None
+    def eval_rows(self, slots: Slots) -> list[EvalResult]:
+        rows = self.evals
+        if slots.workflows:
+            rows = [
+                e for e in rows if (e.workflow or "").lower() == slots.workflows[0].name.lower()
+            ]
+        eval_models = {e.model for e in self.evals}
+        named = [m for m in slots.models if m in eval_models or not slots.workflows]
+        if named:
+            rows = [e for e in rows if e.model in named]
+        elif slots.vendors and not slots.workflows:
+            rows = [e for e in rows if e.vendor in slots.vendors]
+        return rows
 
-    @staticmethod
-    def series(rows: list[EvalResult]) -> dict[tuple[str, str, str], list[EvalResult]]:
-        grouped: dict[tuple[str, str, str], list[EvalResult]] = {}
-        for e in sorted(rows, key=lambda e: e.date):
-            grouped.setdefault((e.model, e.workflow or "?", e.metric or "score"), []).append(e)
-        return grouped
+    def from_evals(
+        self, intent: str, question: str, slots: Slots, reading: Reading
+    ) -> Answer | None:
+        rows = self.eval_rows(slots)
+        anything_named = slots.workflows or slots.models or slots.vendors
+        if not rows:
+            if not anything_named:
+                return None
+            what = listed(slots.models or [w.name for w in slots.workflows] or slots.vendors)
+            return Answer(
+                answer=f"No eval results are recorded for {what}.", status="insufficient_evidence"
+            )
+        in_period = [e for e in rows if slots.in_period(e.date)]
+        if not in_period:
+            runs = listed(sorted({ev.run_date(e, self.evals) for e in rows}))
+            return Answer(
+                answer=f"No eval run is recorded for {listed(slots.months)}; the runs on record "
+                f"are from {runs}.",
+                status="insufficient_evidence",
+            )
+        out = Cited()
+        if not self.eval_view(intent, question, slots, in_period, out):
+            if slots.workflows and slots.fallback_role:  # "what would it fall back to"
+                return self.from_registry("fallback", question, slots)
+            if not anything_named:
+                return None  # nothing to show a trend of: the documents may answer it
+            ev.trend(in_period, self.targets, out, TREND_SERIES)
+        if not out.sentences:
+            return None
+        answer = answered(out, self.document)
+        answer.trend = [eval_point(e) for e in sorted(in_period, key=lambda e: e.date)]
+        answer.focus = list(dict.fromkeys(e.vendor for e in in_period if e.vendor))[:2]
+        return answer
 
-    @staticmethod
-    def describe_eval(e: EvalResult, workflow: str) -> str:
-        parts = [f"{e.metric or 'score'} {fmt(e.score)}"]
-        if e.latency_p95_ms is not None:
-            parts.append(f"p95 latency {fmt(e.latency_p95_ms)} ms")
-        if e.cost_per_1k_tokens is not None:
-            parts.append(f"USD {fmt(e.cost_per_1k_tokens)} per 1K tokens")
-        version = f" (version {e.version})" if e.version else ""
-        return f"The latest eval of {e.model}{version} on {workflow}, {e.date}: {', '.join(parts)}"
+    def eval_view(
+        self, intent: str, question: str, slots: Slots, rows: list[EvalResult], out: Cited
+    ) -> bool:
+        """The view the intent asks for; False when it has nothing to say (the caller then
+        shows the trend)."""
+        w = slots.workflows[0] if slots.workflows else None
+        if intent == "compare" and w is not None:
+            on_task = [e for e in self.evals if e.workflow == w.name and slots.in_period(e.date)]
+            return ev.compare_in_run(on_task, w.name, compared(w, slots), out, slots.in_period)
+        if intent in ("regression", "improvement", "versions") or ROLLBACK.search(question):
+            self.changes(question, rows, out)
+            if intent == "versions":
+                ev.versions(rows, out, VERSION_LINES)
+            if out.sentences:
+                return True
+        if intent == "latency" and w is None:
+            if not ev.latency_breaches(rows, self.targets, out):
+                out.say("No eval result in these runs exceeds its workflow's p95 latency target",
+                        *(out.record(t) for t in self.workflows))  # fmt: skip
+            return True
+        if intent == "cost":
+            return ev.cost_changes(rows, out)
+        if intent == "parity" or slots.self_hosted:
+            return ev.parity(self.parity_rows(slots), out, PARITY_WORKFLOWS)
+        return intent == "trend" and bool(ev.trend(rows, self.targets, out, TREND_SERIES))
 
-    @staticmethod
-    def cite_eval(out: Cited, e: EvalResult) -> int:
-        return out.cite(e.source, e.locator, e.quote)
+    def parity_rows(self, slots: Slots) -> list[EvalResult]:
+        rows = self.evals
+        if slots.workflows:
+            rows = [e for e in rows if e.workflow == slots.workflows[0].name]
+        tasks = {e.workflow for e in rows if e.model in slots.models and not e.self_hosted}
+        return [e for e in rows if e.workflow in tasks] if tasks else rows
+
+    def changes(self, question: str, rows: list[EvalResult], out: Cited) -> None:
+        found = ev.significant(ev.version_changes(rows), rows, self.regression_drop)
+        up, down = bool(UP.search(question)), bool(DOWN.search(question))
+        wanted = [c for c in found if (c.delta > 0 and up) or (c.delta < 0 and down)]
+        if up == down:  # neither or both directions asked: every change
+            wanted = found
+        for change in wanted:
+            ev.say_change(change, out)
+            if change.delta < 0 and ROLLBACK.search(question):
+                b = change.before
+                out.say(
+                    f"Version {b.version} is the last good version to roll back to: it scored "
+                    f"{ev.fmt(b.score)} on {b.date}",
+                    out.record(b),
+                )
+
+    # -- helpers ---------------------------------------------------------------------------
 
     def registry_citations(self) -> list[Citation]:
         out = Cited()
         for w in self.workflows:
-            out.cite(w.source, w.locator, w.quote)
-        return self.citations(out)
-
-    def citations(self, out: Cited) -> list[Citation]:
-        cited = []
-        for n, (source, locator) in enumerate(out.records, start=1):
-            meta = self.document(source)
-            cited.append(
-                Citation(
-                    n=n,
-                    source=source,
-                    title=meta.get("title", source),
-                    doc_type=meta.get("doc_type", "note"),
-                    published=meta.get("published", ""),
-                    locator=locator,
-                    quote=out.quotes[(source, locator)],
-                    score=1.0,
-                )
-            )
-        return cited
+            out.record(w)
+        return citations(out, self.document)
 
     def finish(self, out: Cited) -> Answer:
-        return Answer(
-            answer=" ".join(out.sentences), status="answered", citations=self.citations(out)
-        )
+        return answered(out, self.document)
+
+    @staticmethod
+    def series(rows: list[EvalResult]) -> dict[tuple[str, str, str], list[EvalResult]]:
+        return ev.series(rows)
 
 
-def fmt(value: float | None) -> str:
-    """0.8100 -> '0.81', 3400.0 -> '3400'."""
-    if value is None:
-        return "?"
-    return f"{value:.4f}".rstrip("0").rstrip(".") if value % 1 else str(int(value))
+def compared(w: Workflow, slots: Slots) -> list[str]:
+    """The two models a comparison on this workflow is about: those named, then the fallback
+    when it is asked about, then the primary and the fallback."""
+    asked = [m for m in slots.models if m in (w.primary_model, w.fallback_model)] or slots.models
+    role = [w.fallback_model] if slots.fallback_role else []
+    models = [m for m in dict.fromkeys([*asked, *role, w.primary_model, w.fallback_model]) if m]
+    return models[:2]
 
 
 def eval_point(result: EvalResult) -> EvalPoint:

@@ -56,7 +56,7 @@ def retrieve(
     embed_model: BaseEmbedding,
     query: QueryBundle,
     top_k: int,
-    vendor: str | None = None,
+    vendor: str | list[str] | None = None,
     doc_type: str | None = None,
     focus: Focus | None = None,
     alpha: float = 0.5,

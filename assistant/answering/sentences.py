@@ -10,6 +10,7 @@ from dataclasses import dataclass
 SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"')\]”]))\s+(?=[A-Z\"“(])")
 ABBREVIATIONS = ("Dr.", "Mr.", "Ms.", "Mrs.", "St.", "No.", "Inc.", "Co.", "Ltd.", "vs.", "approx.")
 BLOCK_START = re.compile(r"^\s*(?:#+|[-*•]|\d+[.)]|\|)\s+")  # headings, list items, table rows
+TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}")
 WRAP_WIDTH = 60  # a line at least this long without a full stop probably wraps into the next
 
 
@@ -57,10 +58,54 @@ def blocks_of(text: str, line_per_block: bool) -> list[list[tuple[int, str]]]:
     return blocks
 
 
+def table_cells(line: str) -> list[str] | None:
+    """'| a | b |' or 'a | b' -> ['a', 'b']; None for a line that is not a table row."""
+    if "|" not in line:
+        return None
+    cells = [c.strip() for c in line.strip().strip("|").split("|")]
+    return cells if len(cells) >= 2 else None
+
+
+def row_sentence(header: list[str] | None, cells: list[str]) -> str:
+    """A table row said with its column names: 'For model m-3, input $1.80, output $5.40.'"""
+    if header and len(header) == len(cells):
+        names = [h[:1].lower() + h[1:] if h[1:2].islower() else h for h in header]
+        rest = [f"{h} {c}" for h, c in zip(names[1:], cells[1:], strict=True) if c]
+        return f"For {names[0]} {cells[0]}, " + ", ".join(rest) + "."
+    if len(cells) == 2:
+        return f"{cells[0]}: {cells[1]}."
+    return ", ".join(c for c in cells if c) + "."
+
+
+def said_tables(text: str) -> str:
+    """The passage with each table row written as a sentence from its header; header and
+    separator lines become blank, so each row is a block of its own."""
+    out: list[str] = []
+    header: list[str] | None = None
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        cells = table_cells(line)
+        ruled = index + 1 < len(lines) and bool(TABLE_RULE.match(lines[index + 1]))
+        if cells is None:
+            header = None
+            out.append(line)
+        elif TABLE_RULE.match(line):
+            out.append("")
+        elif ruled or (
+            not any(ch.isdigit() for ch in line) and (header is None or len(cells) != len(header))
+        ):
+            header = cells  # the row above a rule, or a row without figures, is a header
+            out.append("")
+        else:
+            out.append(row_sentence(header, cells))
+    return "\n".join(out)
+
+
 def split_passage(text: str, line_per_block: bool = False) -> list[Span]:
-    """Sentences of a passage with their line span; a heading or list item is its own block."""
+    """Sentences of a passage with their line span; a heading or list item is its own block,
+    and a table row is said as a sentence."""
     spans: list[Span] = []
-    for block in blocks_of(text, line_per_block):
+    for block in blocks_of(said_tables(text), line_per_block):
         joined, starts = "", []
         for _, line in block:
             starts.append(len(joined) + (1 if joined else 0))

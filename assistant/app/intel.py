@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from assistant.answering.evaluation import evaluate, load_dataset, render_table
 from assistant.answering.generation import GroundedAnswerer
 from assistant.answering.grounding import load_prompts
+from assistant.answering.intents import Intents
 from assistant.answering.pipeline import Answering
 from assistant.answering.records import FactAnswerer
 from assistant.app.guards import ingestion, store_access, writes_index
@@ -132,13 +133,23 @@ class VendorIntel:
             return {k: str(v) for k, v in doc.metadata.items()} if doc else {}
 
         facts = self.ingestor.fact_sync.store
+        catalog = self.catalog
         return FactAnswerer(
             facts.workflows(),
             facts.evals(),
             document,
-            self.catalog.detect,
+            catalog.detect,
             self.cached_embed_model().get_text_embedding_batch,
             self.settings.answering.regression_drop,
+            self.intents,
+            catalog.canonical,
+        )
+
+    @cached_property
+    def intents(self) -> Intents:
+        """The described intents of prompts/intents.yaml, embedded on first use."""
+        return Intents(
+            self.settings.prompts_dir, self.cached_embed_model().get_text_embedding_batch
         )
 
     # -- ingestion -------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -13,16 +14,25 @@ from typing import TYPE_CHECKING, Any, Literal
 import yaml
 from pydantic import BaseModel, Field
 
-from assistant.answering.records import Cited, fmt
+from assistant.answering import eval_answers as ev
+from assistant.answering.cited import Cited, citations, fmt
 from assistant.core.models import Answer, Citation
+from assistant.core.records import SELF_HOSTED
 from assistant.providers.llm import LLMUnavailableError
 from assistant.storage.disk import refusal, replacing
 
 if TYPE_CHECKING:
     from assistant.answering.pipeline import Answering
-    from assistant.core.records import EvalResult
+    from assistant.core.records import EvalResult, Workflow
 
 logger = logging.getLogger(__name__)
+# A planned date: 2026-12, 2027-03-15, Q3 2027, "March 2027".
+MILESTONE_DATE = re.compile(
+    r"\b(20\d\d-[01]\d(?:-[0-3]\d)?|Q[1-4] 20\d\d|20\d\d Q[1-4]|"
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|"
+    r"December) 20\d\d)\b"
+)
+DATED_MILESTONES = 2  # distinct planned dates that make a roadmap one to plan around
 Status = Literal["evidence", "partial", "gap"]
 
 
@@ -120,6 +130,8 @@ class CheckpointRunner:
             status, answer = self.fallbacks(vendor, missing)
         elif kind == "evals":
             status, answer = self.eval_logging(vendor, missing)
+        elif kind == "open_source":
+            status, answer = self.open_source(vendor, missing)
         else:
             status, answer = self.from_documents(item, vendor, missing)
         dates = [c.published for c in answer.citations if c.published]
@@ -137,23 +149,56 @@ class CheckpointRunner:
     def from_documents(
         self, item: dict[str, Any], vendor: str, missing: str
     ) -> tuple[Status, Answer]:
-        """Roadmap and open-source checkpoints: what the vendor's documents say."""
+        """Checkpoint 1 from the vendor's roadmap documents: dated milestones are evidence, a
+        roadmap without dates is partial, no roadmap is a gap."""
         question = str(item["search"]).format(vendor=vendor)
         embedding = self.answering.embed_query(question)
         top_k = self.answering.settings.top_k
-        extract = self.answering.extract_found
-        if item["kind"] == "roadmap":
-            roadmap = extract(question, embedding, vendor, top_k, doc_type="roadmap")
-            if roadmap.status == "answered":
-                return "evidence", roadmap
-        found = extract(question, embedding, vendor, top_k)
+        hits = self.answering.search(question, embedding, vendor, top_k, doc_type="roadmap")
+        if not hits:
+            return "gap", gap(missing)
+        found = self.answering.extract(question, embedding, hits, vendor)
         if found.status != "answered":
             return "gap", gap(missing)
-        if item["kind"] == "roadmap":  # plans mentioned in passing are not a roadmap
-            return "partial", found.model_copy(
-                update={"answer": f"{found.answer} There is {missing}."}
-            )
-        return "evidence", found
+        dates = {d for h in hits for d in MILESTONE_DATE.findall(h.node.get_content())}
+        if len(dates) >= DATED_MILESTONES:
+            return "evidence", found
+        return "partial", found.model_copy(
+            update={"answer": f"{found.answer} Its roadmap gives no dated milestones."}
+        )
+
+    def open_source(self, vendor: str, missing: str) -> tuple[Status, Answer]:
+        """Checkpoint 4 from the bake-off and the registry's hosting: the vendor's models
+        compared with self-hosted ones settle it; self-hosting never compared is partial."""
+        evals = [e for e in self.facts.evals if e.vendor == vendor]
+        tested = {e.workflow for e in evals if not e.self_hosted and (e.role or "") == "incumbent"}
+        out = Cited()
+        rows = [e for e in self.facts.evals if e.workflow in tested]
+        if tested and ev.parity(rows, out, 3):
+            return "evidence", self.facts.finish(out)
+        candidates = [e for e in evals if e.self_hosted]
+        if candidates:
+            tasks = {e.workflow for e in candidates}
+            ev.parity([e for e in self.facts.evals if e.workflow in tasks], out, 3)
+            within = any(within_parity(e, self.facts.evals) for e in candidates)
+            return ("evidence" if within else "partial"), self.facts.finish(out)
+        if not any(e.self_hosted for e in self.facts.evals):  # nothing measured: the documents
+            return self.open_source_documents(vendor, missing)
+        hosted = [w for w in self.facts.workflows if self_hosts(w, vendor)]
+        for w in hosted:
+            out.say(f"{w.name} already serves a {vendor} model in-house, with no comparison "
+                    f"recorded", out.record(w))  # fmt: skip
+        return ("partial", self.facts.finish(out)) if hosted else ("gap", gap(missing))
+
+    def open_source_documents(self, vendor: str, missing: str) -> tuple[Status, Answer]:
+        """With no bake-off in the inbox, what the vendor's documents say about open weights."""
+        item = next(i for i in self.checklist if i["kind"] == "open_source")
+        question = str(item["search"]).format(vendor=vendor)
+        embedding = self.answering.embed_query(question)
+        found = self.answering.extract_found(
+            question, embedding, vendor, self.answering.settings.top_k
+        )
+        return ("evidence", found) if found.status == "answered" else ("gap", gap(missing))
 
     def fallbacks(self, vendor: str, missing: str) -> tuple[Status, Answer]:
         """Checkpoint 2 from the registry: each workflow that runs on this vendor."""
@@ -197,7 +242,7 @@ class CheckpointRunner:
         out = Cited()
         compared = False
         for (model, task, _), series in self.facts.series(evals).items():
-            versions = list(dict.fromkeys(e.version or "?" for e in series))
+            versions = list(dict.fromkeys(e.version for e in series if e.version))
             marks = [out.cite(e.source, e.locator, e.quote) for e in (series[0], series[-1])]
             if len(versions) > 1:
                 compared = True
@@ -208,10 +253,9 @@ class CheckpointRunner:
                     *marks,
                 )
             else:
+                only = f"one version only ({versions[0]}" if versions else "no recorded version ("
                 out.say(
-                    f"{model} on {task} has eval results for one version only "
-                    f"({versions[0]}, {series[-1].date})",
-                    *marks,
+                    f"{model} on {task} has eval results for {only}, {series[-1].date})", *marks
                 )
         return ("evidence" if compared else "partial"), self.facts.finish(out)
 
@@ -229,11 +273,26 @@ class CheckpointRunner:
                 figures += f", USD {fmt(e.cost_per_1k_tokens)} per 1K tokens"
             cited = Cited()
             cited.cite(e.source, e.locator, e.quote)
-            citation = self.facts.citations(cited)[0]
+            citation = citations(cited, self.facts.document)[0]
             out.append(
                 Metric(name=f"{model} on {task}", figures=figures, date=e.date, citation=citation)
             )
         return out
+
+
+def within_parity(candidate: EvalResult, evals: list[EvalResult]) -> bool:
+    """Whether a self-hosted candidate scored within its bake-off's margin of the incumbent."""
+    incumbents = [e.score for e in evals if e.workflow == candidate.workflow and not e.self_hosted]
+    margin = candidate.parity_margin
+    return bool(incumbents) and margin is not None and max(incumbents) - candidate.score <= margin
+
+
+def self_hosts(w: Workflow, vendor: str) -> bool:
+    """Whether the workflow serves one of the vendor's models in-house."""
+    return any(
+        v == vendor and (h or "").lower().replace("_", "-") in SELF_HOSTED
+        for v, h in ((w.primary_vendor, w.primary_hosting), (w.fallback_vendor, w.fallback_hosting))
+    )
 
 
 def gap(missing: str) -> Answer:

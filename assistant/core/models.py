@@ -53,6 +53,8 @@ class Answer(BaseModel):
     # For the chat's table and chart; not part of the JSON answer.
     table: FactTable | None = Field(None, exclude=True)
     trend: list[EvalPoint] = Field(default_factory=list, exclude=True)
+    # The vendors an answer from the records is about: passages that support it come from them.
+    focus: list[str] = Field(default_factory=list, exclude=True)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,18 @@ class Workflow:
     source: str
     locator: str
     quote: str
+    display_name: str | None = None
+    primary_hosting: str | None = None
+    fallback_hosting: str | None = None
+    notes: str | None = None
+    reviewed: str | None = None
+
+    @property
+    def label(self) -> str:
+        """'claims-triage (Claims triage)': the id the records use and the name people use."""
+        if self.display_name and self.display_name.lower() != self.name.lower():
+            return f"{self.name} ({self.display_name})"
+        return self.name
 
 
 @dataclass
@@ -39,6 +51,16 @@ class EvalResult:
     source: str
     locator: str
     quote: str
+    hosting: str | None = None
+    role: str | None = None
+    parity_margin: float | None = None
+
+    @property
+    def self_hosted(self) -> bool:
+        return (self.hosting or "").lower().replace("_", "-") in SELF_HOSTED
+
+
+SELF_HOSTED = {"self-hosted", "self hosted", "selfhosted", "on-prem", "on-premises", "in-house"}
 
 
 @dataclass

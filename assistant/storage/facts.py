@@ -27,6 +27,21 @@ class FactStore:
         ]
         tables.append("CREATE TABLE IF NOT EXISTS vendor_aliases (vendor, aliases, source);")
         self._db, self._lock = open_sqlite(path, "\n".join(tables))
+        self._drop_older_layouts("\n".join(tables))
+
+    def _drop_older_layouts(self, schema: str) -> None:
+        """Tables written with other columns are dropped and made again: the records are read
+        from their files again at the next ingestion, which reads every fact file once."""
+        stale = [
+            table
+            for table, kind in (("workflows", Workflow), ("evals", EvalResult))
+            if [row[1] for row in self._db.execute(f"PRAGMA table_info({table})")] != _columns(kind)
+        ]
+        if stale:
+            with self._db:
+                for table in stale:
+                    self._db.execute(f"DROP TABLE {table}")
+                self._db.executescript(schema)
 
     def replace_all(self, facts: dict[str, Facts]) -> None:
         """Swap in the facts of every registry and eval file, in one transaction."""

@@ -1,0 +1,187 @@
+"""What a question asks about, in the records' own values: workflows, vendors, models, months,
+criticality, the role (primary or fallback) and self-hosting."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from assistant.core.records import EvalResult, Workflow
+
+WORD = re.compile(r"[a-z0-9]+(?:\.[0-9]+)*")
+GENERIC = {"the", "our", "for", "and", "what", "which", "is", "of", "a", "an", "to", "in", "we"}
+MATCH_SIMILARITY = 0.5  # embedding similarity that names a workflow when its words are loose
+MONTHS = {
+    m: i + 1
+    for i, m in enumerate(
+        ["january", "february", "march", "april", "may", "june", "july", "august",
+         "september", "october", "november", "december"]
+    )
+}  # fmt: skip
+MONTH_WORD = re.compile(r"\b(" + "|".join(MONTHS) + r"|(?:jan|feb|mar|apr|jun|jul|aug|sep|sept|"
+                        r"oct|nov|dec)\.?)\b", re.I)  # fmt: skip
+ISO_MONTH = re.compile(r"\b(20\d\d)-(0[1-9]|1[0-2])\b")
+YEAR = re.compile(r"\b(20\d\d)\b")
+RANGE = re.compile(r"\b(between|from|since|through|to|until)\b", re.I)
+FALLBACK_WORDS = re.compile(r"\b(fall ?-?backs?|back ?-?ups?|fail ?-?overs?|secondary)\b", re.I)
+REGISTRY_WORDS = re.compile(r"\b(workflows?|fall ?-?backs?|back ?-?ups?)\b", re.I)
+PRIMARY_WORDS = re.compile(r"\bprimary\b", re.I)
+NO_FALLBACK = re.compile(
+    r"\b(no|without|lacks?|lacking|missing|none)\b[\w\s-]{0,30}\bfall ?-?backs?\b|"
+    r"\bfall ?-?backs?\b[\w\s-]{0,20}\b(same vendor|same provider)\b|\bsame[- ]vendor\b",
+    re.I,
+)
+SELF_HOSTED = re.compile(
+    r"\b(self[- ]?hosted|open[- ]weights?|open[- ]source|in[- ]house|on[- ]prem\w*)\b", re.I
+)
+
+
+def normalised(text: str) -> str:
+    """'GPT-5.1 Mini' -> 'gpt 5.1 mini': dashes and underscores are spaces."""
+    return " ".join(WORD.findall(text.lower().replace("_", " ")))
+
+
+def words(text: str) -> set[str]:
+    """Lower-case words without plural s: 'Contracts' and 'contract' are one word."""
+    return {w.rstrip("s") for w in WORD.findall(text.lower()) if w not in GENERIC}
+
+
+@dataclass
+class Slots:
+    workflows: list[Workflow] = field(default_factory=list)
+    vendors: list[str] = field(default_factory=list)
+    models: list[str] = field(default_factory=list)
+    months: list[str] = field(default_factory=list)  # "YYYY-MM", in order
+    criticality: str | None = None
+    fallback_role: bool = False
+    primary_role: bool = False
+    lacking_fallback: bool = False
+    self_hosted: bool = False
+    closest: list[str] = field(default_factory=list)  # workflow names, when none matched
+
+    def in_period(self, date: str) -> bool:
+        return not self.months or date[:7] in self.months
+
+
+def model_mentions(question: str, models: list[str]) -> list[str]:
+    """Model ids a question names, in full or by their first words ('Claude Sonnet'); where
+    two overlap ('gpt-5.1' inside 'gpt-5.1-mini'), the longer mention wins."""
+    asked = normalised(question).split()
+    found: list[tuple[int, int, str]] = []
+    for model in models:
+        parts = normalised(model).split()
+        for start in range(len(asked)):
+            length = 0
+            while (
+                length < len(parts)
+                and start + length < len(asked)
+                and asked[start + length] == parts[length]
+            ):
+                length += 1
+            following = asked[start + length] if start + length < len(asked) else ""
+            other_version = any(c.isdigit() for c in following)  # "Mistral Large 4" is not "-3"
+            if length == len(parts) or (length >= 2 and not other_version):
+                found.append((start, length, model))
+    kept = [
+        (s, n, m)
+        for s, n, m in found
+        if not any(s2 <= s and s + n <= s2 + n2 and n2 > n for s2, n2, _ in found)
+    ]
+    return list(dict.fromkeys(m for _, _, m in kept))
+
+
+def months_in(question: str, default_year: str) -> list[str]:
+    """'between August and October' -> ['2026-08', '2026-09', '2026-10'] (year from the
+    question, else the records' latest)."""
+    year = (YEAR.findall(question) or [default_year])[-1]
+    named = [f"{y}-{m}" for y, m in ISO_MONTH.findall(question)]
+    for match in MONTH_WORD.finditer(question):
+        word = match.group(1).lower().rstrip(".")
+        number = next(n for name, n in MONTHS.items() if name.startswith(word[:3]))
+        named.append(f"{year}-{number:02d}")
+    named = list(dict.fromkeys(named))
+    if len(named) == 2 and RANGE.search(question):
+        first, last = sorted(named)
+        return [m for m in all_months(first[:4], last[:4]) if first <= m <= last]
+    return named
+
+
+def all_months(first_year: str, last_year: str) -> list[str]:
+    return [
+        f"{y}-{m:02d}" for y in range(int(first_year), int(last_year) + 1) for m in range(1, 13)
+    ]
+
+
+class SlotFinder:
+    """Finds slots against the records as they are now."""
+
+    def __init__(
+        self,
+        workflows: list[Workflow],
+        evals: list[EvalResult],
+        vendors_in: Callable[[str], list[str]],
+        embed: Callable[[list[str]], list[list[float]]],
+    ) -> None:
+        self.workflows = workflows
+        self.evals = evals
+        self.vendors_in = vendors_in
+        self.embed = embed
+        self.models = list(
+            dict.fromkeys(
+                [e.model for e in evals]
+                + [m for w in workflows for m in (w.primary_model, w.fallback_model) if m]
+            )
+        )
+
+    def find(self, question: str, embedding: list[float]) -> Slots:
+        workflow, closest = self.match_workflow(question, embedding)
+        years = sorted({e.date[:4] for e in self.evals}) or ["2026"]
+        levels = {w.criticality for w in self.workflows}
+        asked = normalised(question)
+        return Slots(
+            workflows=[workflow] if workflow else [],
+            vendors=self.vendors_in(question),
+            models=model_mentions(question, self.models),
+            months=months_in(question, years[-1]),
+            criticality=next(
+                (c for c in sorted(levels) if re.search(rf"\b{re.escape(normalised(c))}\b", asked)),
+                None,
+            ),
+            fallback_role=bool(FALLBACK_WORDS.search(question)),
+            primary_role=bool(PRIMARY_WORDS.search(question)),
+            lacking_fallback=bool(NO_FALLBACK.search(question)),
+            self_hosted=bool(SELF_HOSTED.search(question)),
+            closest=closest,
+        )
+
+    def match_workflow(
+        self, question: str, embedding: list[float]
+    ) -> tuple[Workflow | None, list[str]]:
+        """The workflow a question names (by its id, display name or aliases, or by meaning),
+        else None and the closest names."""
+        if not self.workflows:
+            return None, []
+        asked = {w for w in words(question) if len(w) > 2 and not w.isdigit()}
+        best_overlap, best = 0.0, None
+        for w in self.workflows:
+            for name in filter(None, [w.name, w.display_name, *w.aliases]):
+                name_words = words(name)
+                overlap = len(name_words & asked) / max(len(name_words), 1)
+                if name.lower() in question.lower():
+                    overlap = 1.0
+                if overlap > best_overlap:
+                    best_overlap, best = overlap, w
+        labels = [w.display_name or w.name for w in self.workflows]
+        similarity = np.asarray(self.embed(labels)) @ np.asarray(embedding)
+        ranked = [self.workflows[i] for i in np.argsort(-similarity)]
+        # A loose name ("the contracts workflow") needs a question about workflows or
+        # fallbacks, or a close meaning: "Le Chat Enterprise" is not "enterprise search".
+        loose = float(similarity.max()) >= MATCH_SIMILARITY or bool(REGISTRY_WORDS.search(question))
+        if best is not None and (best_overlap >= 0.5 or (loose and ranked[0] is best)):
+            return best, [w.name for w in ranked[:3]]
+        if float(similarity.max()) >= MATCH_SIMILARITY and best_overlap > 0:
+            return ranked[0], [w.name for w in ranked[:3]]
+        return None, [w.name for w in ranked[:3]]
