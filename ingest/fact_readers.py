@@ -11,6 +11,7 @@ import io
 import itertools
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +102,7 @@ def registry_field(header: str) -> str | None:
     return field_of(header, REGISTRY_RULES)
 
 
-def fields_of(headers: list[str], field: Any) -> list[str | None]:
+def fields_of(headers: list[str], field: Callable[[str], str | None]) -> list[str | None]:
     """Each header's field; when two headers claim one field, the first keeps it."""
     names: list[str | None] = []
     for header in headers:

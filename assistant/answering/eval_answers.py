@@ -6,7 +6,6 @@ only between two different versions of one model on one workflow and metric."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -46,16 +45,13 @@ def version_of(e: EvalResult) -> str:
     return f"version {e.version}" if e.version else "version not recorded"
 
 
-def compare_in_run(
-    evals: list[EvalResult],
-    workflow: str,
-    models: list[str],
-    out: Cited,
-    in_period: Callable[[str], bool],
-) -> bool:
+def compare_in_run(evals: list[EvalResult], workflow: str, models: list[str], out: Cited) -> bool:
     """The latest run that scored all these models on the workflow, side by side."""
-    rows = [e for e in evals if (e.workflow or "") == workflow and in_period(e.date)]
-    for source in sorted({e.source for e in rows}, key=lambda s: -ord_date(rows, s)):
+    rows = [e for e in evals if (e.workflow or "") == workflow]
+    last_date: dict[str, str] = {}
+    for e in rows:
+        last_date[e.source] = max(last_date.get(e.source, ""), e.date)
+    for source in sorted(last_date, key=last_date.__getitem__, reverse=True):
         in_run = [e for e in rows if e.source == source]
         picked = [max((e for e in in_run if e.model == m), key=lambda e: e.date, default=None)
                   for m in models]  # fmt: skip
@@ -70,10 +66,6 @@ def compare_in_run(
             )
             return True
     return False
-
-
-def ord_date(rows: list[EvalResult], source: str) -> int:
-    return int(max(e.date for e in rows if e.source == source).replace("-", "")[:8] or 0)
 
 
 def trend(rows: list[EvalResult], targets: dict[str, Workflow], out: Cited, limit: int) -> bool:
@@ -226,9 +218,9 @@ def parity(rows: list[EvalResult], out: Cited, limit: int) -> bool:
     return said > 0
 
 
-def versions(rows: list[EvalResult], out: Cited, limit: int) -> bool:
-    """Which versions of each model were evaluated: whether updates can be compared. Models
-    with several versions come first."""
+def versions(rows: list[EvalResult], out: Cited, limit: int | None = None) -> bool:
+    """Which versions of each model were evaluated: whether updates can be compared (the
+    chat's answer and the briefing's checkpoint 3). Models with several versions come first."""
     compared = False
     grouped = sorted(
         series(rows).items(), key=lambda item: -len({e.version for e in item[1] if e.version})
@@ -238,8 +230,8 @@ def versions(rows: list[EvalResult], out: Cited, limit: int) -> bool:
         if len(seen) > 1:
             compared = True
             out.say(
-                f"{model} on {task} has eval results for versions {listed(seen)}, so updates "
-                f"can be compared and version {seen[-2]} is a tested version to roll back to",
+                f"{model} on {task} has eval results for versions {', '.join(seen)}, so "
+                f"updates can be compared and version {seen[-2]} is a tested rollback target",
                 out.record(points[0]),
                 out.record(points[-1]),
             )

@@ -14,6 +14,7 @@ import numpy as np
 
 from assistant.answering.intents import split_parts
 from assistant.answering.sentences import Span, split_passage, split_yaml_blocks
+from assistant.answering.slots import MONTH_NAMES
 from assistant.core.locators import span_label
 from assistant.core.models import Answer, Citation
 from assistant.storage.sparse import tokens
@@ -28,9 +29,9 @@ LEXICAL_WEIGHT = 0.3  # what sharing the question's own terms (figures, ids, nam
 SENTENCE_WEIGHT = 0.7  # the rest of the score is the whole chunk's similarity
 NEAR_BEST = 0.12  # sentences this far below the best one do not make the answer
 NEAR_DUPLICATE = 0.92
-SHORTLIST = 24
+SHORTLIST = 24  # sentences embedded per answer, at most
 PART_WEIGHT = 0.5  # a sentence for one part: its fit to that part and to the whole question
-MAX_SENTENCES = 6  # an executive reads three to six  # sentences embedded per answer, at most
+MAX_SENTENCES = 6  # an executive reads three to six
 # Names, figures and model ids in a question: capitalised words after the first, words with
 # digits (FY2025, qwen-max-2026, R1) and hyphenated ids. Evidence must mention each of them.
 KEY_TERM = re.compile(r"(?<![\w-])([A-Z][\w&.-]*[\w]|[\w.-]*\d[\w.-]*|[a-z]+(?:-[\w]+)+)(?![\w-])")
@@ -41,8 +42,6 @@ UNIT_WORDS = {
     "per", "day", "days", "week", "weeks", "month", "months", "year", "years", "hour", "hours",
     "minute", "minutes", "token", "tokens", "point", "points", "percent",
 }  # fmt: skip
-MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
-               "September", "October", "November", "December")  # fmt: skip
 
 
 @dataclass(frozen=True)

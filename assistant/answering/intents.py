@@ -52,11 +52,6 @@ class Reading:
     def document_kind(self) -> str:
         return max(self.documents, key=self.documents.__getitem__)
 
-    @property
-    def about_records(self) -> bool:
-        """Whether the records answer it better than the documents would."""
-        return self.records[self.record_intent] >= self.documents[self.document_kind]
-
     def score(self, intent: str) -> float:
         return self.records.get(intent, self.documents.get(intent, 0.0))
 

@@ -54,7 +54,8 @@ class Evidence:
     records: Answer | None = None
     terms: list[tuple[str, list[float], str]] = field(default_factory=list)
     kind: str | None = None  # the kind of document the question asks of (contract, roadmap ...)
-    absent: list[str] = field(default_factory=list)  # vendors with no document of that kind
+    asked: list[str] = field(default_factory=list)  # the vendors it was asked of
+    absent: list[str] = field(default_factory=list)  # those with no document of that kind
 
 
 TERMINAL_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
@@ -192,8 +193,9 @@ class Answering:
             return  # the inbox holds no document of that kind: the folders say nothing
         evidence.kind = kind
         found: list[NodeWithScore] = []
-        asked: list[str | None] = [evidence.vendor] if evidence.vendor else [*vendors[:2]]
-        for vendor in asked or [None]:
+        evidence.asked = [evidence.vendor] if evidence.vendor else vendors[:2]
+        asked: list[str | None] = [*evidence.asked] or [None]
+        for vendor in asked:
             hits = self.search(evidence.question, evidence.embedding, vendor, top_k, doc_type=kind)
             if vendor is not None and not hits and fit >= KIND_ABSENT_FIT:
                 evidence.absent.append(vendor)
@@ -261,7 +263,6 @@ class Answering:
     def extractive(self, evidence: Evidence) -> Answer:
         """Cited sentences; registry and eval answers come from the records, then passages
         support them, and a rollback answer gets the vendor's deprecation terms."""
-        _question, embedding = evidence.question, evidence.embedding
         if evidence.records is None:
             return self.from_documents(evidence)
         answer = with_support(evidence.records, self.support(evidence))
@@ -273,24 +274,21 @@ class Answering:
     def from_documents(self, evidence: Evidence) -> Answer:
         """Cited sentences from the passages; what no document of the asked kind covers is
         said plainly."""
-        vendors = (
-            [evidence.vendor] if evidence.vendor else self.focus(evidence.question).vendors[:2]
-        )
-        if evidence.kind and evidence.absent and len(evidence.absent) == len(vendors):
-            return Answer(
-                answer=self.message(
-                    "no_document_of_kind", kind=evidence.kind, vendors=" or ".join(evidence.absent)
-                ),
-                status="insufficient_evidence",
+        if not evidence.absent:
+            return self.extract(
+                evidence.question, evidence.embedding, evidence.passages, evidence.vendor
             )
+        missing = self.message(
+            "no_document_of_kind", kind=evidence.kind, vendors=" or ".join(evidence.absent)
+        )
+        if len(evidence.absent) == len(evidence.asked):
+            return Answer(answer=missing, status="insufficient_evidence")
         answer = self.extract(
             evidence.question, evidence.embedding, evidence.passages, evidence.vendor
         )
-        if evidence.absent and answer.status == "answered":
-            missing = self.message("no_document_of_kind", kind=evidence.kind,
-                                   vendors=" or ".join(evidence.absent))  # fmt: skip
-            answer = answer.model_copy(update={"answer": f"{answer.answer} {missing}"})
-        return answer
+        if answer.status != "answered":
+            return answer
+        return answer.model_copy(update={"answer": f"{answer.answer} {missing}"})
 
     def support(self, evidence: Evidence) -> Answer:
         """Passages that add to an answer from the records: from the vendors it is about

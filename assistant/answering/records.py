@@ -32,7 +32,7 @@ PARITY_WORKFLOWS = 3
 VERSION_LINES = 4
 
 
-def best_intent(reading: Reading, slots: Slots) -> tuple[str, float]:
+def best_intent(reading: Reading, slots: Slots) -> str:
     """The records intent that fits best, the slots a question fills weighing in: a named
     workflow and the word fallback make the fallback intent likelier, and so on."""
     named = bool(slots.workflows)
@@ -46,8 +46,7 @@ def best_intent(reading: Reading, slots: Slots) -> tuple[str, float]:
         "parity": SLOT_WEIGHT * slots.self_hosted,
     }
     scored = {i: s + bonus.get(i, 0.0) for i, s in reading.records.items()}
-    intent = max(scored, key=scored.__getitem__)
-    return intent, scored[intent]
+    return max(scored, key=scored.__getitem__)
 
 
 def about_records(
@@ -95,7 +94,7 @@ class FactAnswerer:
             return None
         slots = self.slots.find(question, embedding)
         reading = self.intents.read(embedding)
-        intent, _ = best_intent(reading, slots)
+        intent = best_intent(reading, slots)
         score = reading.records[reading.record_intent]  # the slots choose, they do not decide
         if not about_records(
             score, reading.score(reading.document_kind), slots, record_hits, intent
@@ -212,7 +211,7 @@ class FactAnswerer:
         w = slots.workflows[0] if slots.workflows else None
         if intent == "compare" and w is not None:
             on_task = [e for e in self.evals if e.workflow == w.name and slots.in_period(e.date)]
-            return ev.compare_in_run(on_task, w.name, compared(w, slots), out, slots.in_period)
+            return ev.compare_in_run(on_task, w.name, compared(w, slots), out)
         if intent in ("regression", "improvement", "versions") or ROLLBACK.search(question):
             self.changes(question, rows, out)
             if intent == "versions":
@@ -263,10 +262,6 @@ class FactAnswerer:
 
     def finish(self, out: Cited) -> Answer:
         return answered(out, self.document)
-
-    @staticmethod
-    def series(rows: list[EvalResult]) -> dict[tuple[str, str, str], list[EvalResult]]:
-        return ev.series(rows)
 
 
 def compared(w: Workflow, slots: Slots) -> list[str]:

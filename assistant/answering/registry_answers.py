@@ -7,13 +7,13 @@ from assistant.answering.cited import Cited, fmt
 from assistant.answering.eval_answers import compare_in_run
 from assistant.answering.slots import Slots
 from assistant.core.models import FactTable
-from assistant.core.records import EvalResult, Workflow
+from assistant.core.records import EvalResult, Workflow, is_self_hosted
 
 
 def hosted(hosting: str | None) -> str:
     if not hosting:
         return ""
-    if hosting.lower().replace("_", "-") in ("self-hosted", "in-house", "on-prem", "on-premises"):
+    if is_self_hosted(hosting):
         return ", self-hosted"
     return (
         f" through the vendor's {hosting.upper()}" if hosting.lower() == "api" else f" ({hosting})"
@@ -56,7 +56,7 @@ def fallback(w: Workflow, evals: list[EvalResult], out: Cited) -> None:
                 reg,
             )
         models = [m for m in (w.primary_model, w.fallback_model) if m]
-        compare_in_run(evals, w.name, models, out, lambda _: True)
+        compare_in_run(evals, w.name, models, out)
     else:
         out.say(
             f"No fallback model is recorded for {w.label} ({w.criticality}); "

@@ -14,13 +14,9 @@ from assistant.core.records import EvalResult, Workflow
 WORD = re.compile(r"[a-z0-9]+(?:\.[0-9]+)*")
 GENERIC = {"the", "our", "for", "and", "what", "which", "is", "of", "a", "an", "to", "in", "we"}
 MATCH_SIMILARITY = 0.5  # embedding similarity that names a workflow when its words are loose
-MONTHS = {
-    m: i + 1
-    for i, m in enumerate(
-        ["january", "february", "march", "april", "may", "june", "july", "august",
-         "september", "october", "november", "december"]
-    )
-}  # fmt: skip
+MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
+               "September", "October", "November", "December")  # fmt: skip
+MONTHS = {m.lower(): i + 1 for i, m in enumerate(MONTH_NAMES)}
 MONTH_WORD = re.compile(r"\b(" + "|".join(MONTHS) + r"|(?:jan|feb|mar|apr|jun|jul|aug|sep|sept|"
                         r"oct|nov|dec)\.?)\b", re.I)  # fmt: skip
 ISO_MONTH = re.compile(r"\b(20\d\d)-(0[1-9]|1[0-2])\b")

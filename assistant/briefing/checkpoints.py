@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from assistant.answering import eval_answers as ev
 from assistant.answering.cited import Cited, citations, fmt
 from assistant.core.models import Answer, Citation
-from assistant.core.records import SELF_HOSTED
+from assistant.core.records import is_self_hosted
 from assistant.providers.llm import LLMUnavailableError
 from assistant.storage.disk import refusal, replacing
 
@@ -240,23 +240,7 @@ class CheckpointRunner:
         if not evals:
             return "gap", gap(missing)
         out = Cited()
-        compared = False
-        for (model, task, _), series in self.facts.series(evals).items():
-            versions = list(dict.fromkeys(e.version for e in series if e.version))
-            marks = [out.cite(e.source, e.locator, e.quote) for e in (series[0], series[-1])]
-            if len(versions) > 1:
-                compared = True
-                out.say(
-                    f"{model} on {task} has eval results for versions {', '.join(versions)}, "
-                    f"so updates can be compared and version {versions[-2]} is a tested "
-                    f"rollback target",
-                    *marks,
-                )
-            else:
-                only = f"one version only ({versions[0]}" if versions else "no recorded version ("
-                out.say(
-                    f"{model} on {task} has eval results for {only}, {series[-1].date})", *marks
-                )
+        compared = ev.versions(evals, out)
         return ("evidence" if compared else "partial"), self.facts.finish(out)
 
     def metrics(self, vendor: str) -> list[Metric]:
@@ -290,7 +274,7 @@ def within_parity(candidate: EvalResult, evals: list[EvalResult]) -> bool:
 def self_hosts(w: Workflow, vendor: str) -> bool:
     """Whether the workflow serves one of the vendor's models in-house."""
     return any(
-        v == vendor and (h or "").lower().replace("_", "-") in SELF_HOSTED
+        v == vendor and is_self_hosted(h)
         for v, h in ((w.primary_vendor, w.primary_hosting), (w.fallback_vendor, w.fallback_hosting))
     )
 

@@ -57,10 +57,15 @@ class EvalResult:
 
     @property
     def self_hosted(self) -> bool:
-        return (self.hosting or "").lower().replace("_", "-") in SELF_HOSTED
+        return is_self_hosted(self.hosting)
 
 
 SELF_HOSTED = {"self-hosted", "self hosted", "selfhosted", "on-prem", "on-premises", "in-house"}
+
+
+def is_self_hosted(hosting: str | None) -> bool:
+    """Whether a hosting value ('self-hosted', 'on_prem', 'api') means served in-house."""
+    return (hosting or "").lower().replace("_", "-") in SELF_HOSTED
 
 
 @dataclass
