@@ -12,7 +12,8 @@ import json
 import tempfile
 from pathlib import Path
 
-from assistant.answering.extractive import ExtractiveAnswerer, missing_terms
+from assistant.answering.extractive import ExtractiveAnswerer
+from assistant.answering.terms import missing_terms
 from assistant.app import VendorIntel
 from assistant.core.settings import PROJECT_ROOT, Settings
 

@@ -18,10 +18,11 @@ from llama_index.core.schema import (
 from pydantic import PrivateAttr
 
 from assistant.core.locators import chunk_location
+from assistant.core.tables import header_above
 from ingest.documents import section_spans
 
 # Metadata that helps the embedding find a chunk (the rest is bookkeeping and citation data).
-EMBEDDED_KEYS = ("title", "doc_type", "vendors")
+EMBEDDED_KEYS = ("title", "doc_type", "vendors", "table_header")
 CITATION_KEYS = ("source", "title", "doc_type", "published", "period", "vendors", "locator")
 CHUNK_NAMESPACE = uuid.UUID("6f1c2b1e-6a57-4b8e-9a43-0f9e3c1d7a10")
 
@@ -29,6 +30,15 @@ CHUNK_NAMESPACE = uuid.UUID("6f1c2b1e-6a57-4b8e-9a43-0f9e3c1d7a10")
 def chunk_id(doc_id: str, index: int) -> str:
     """Stable chunk ids, so re-ingesting a document overwrites its chunks instead of duplicating."""
     return str(uuid.uuid5(CHUNK_NAMESPACE, f"{doc_id}\x00{index}"))
+
+
+def carried_header(section: str, begin: int) -> dict[str, str]:
+    """For a chunk that starts inside a table, the table's header row, which lies in an
+    earlier chunk: without it the chunk's rows are figures without names."""
+    lines = section[: begin + 1].split("\n")
+    whole = section.split("\n")
+    header = header_above(whole, len(lines) - 1)
+    return {"table_header": header} if header else {}
 
 
 class LocatedSplitter(TransformComponent):
@@ -73,7 +83,8 @@ class LocatedSplitter(TransformComponent):
                 stop = begin + len(piece)
                 cursor = begin + 1
                 location = chunk_location(span.kind, span.number, section, begin, stop)
-                chunks.append(self._make_chunk(doc, len(chunks), piece, {**metadata, **location}))
+                extra = {**metadata, **location, **carried_header(section, begin)}
+                chunks.append(self._make_chunk(doc, len(chunks), piece, extra))
         return chunks
 
     @staticmethod

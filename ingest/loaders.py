@@ -166,7 +166,8 @@ def unwrap_lines(text: str) -> str:
 
 
 def load_docx(path: Path) -> LoadedFile:
-    """Word document paragraphs and table rows, in reading order, cited by paragraph."""
+    """Word document paragraphs and table rows, in reading order, cited by paragraph (a
+    table row counts as one)."""
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
@@ -178,12 +179,7 @@ def load_docx(path: Path) -> LoadedFile:
         ) from exc
     except Exception as exc:  # python-docx surfaces zip and XML errors of many kinds
         raise LoadError(f"not a readable .docx ({type(exc).__name__}: {exc})") from exc
-    paragraphs = [p.text.strip() for p in document.paragraphs if p.text.strip()]
-    for table in document.tables:
-        for row in table.rows:
-            cells = [c.text.strip() for c in row.cells if c.text.strip()]
-            if cells:
-                paragraphs.append(" | ".join(cells))
+    paragraphs = docx_blocks(document)
     if not paragraphs:
         raise LoadError("no text in the document")
     props = document.core_properties
@@ -202,6 +198,23 @@ def load_docx(path: Path) -> LoadedFile:
         title=(props.title or "").strip() or heading,
         published=props.created.date() if props.created else None,
     )
+
+
+def docx_blocks(document: Any) -> list[str]:
+    """The non-empty paragraphs and table rows ('a | b') of a Word document, in reading
+    order, so a table stays beside the text that introduces it."""
+    from docx.table import Table
+
+    blocks: list[str] = []
+    for item in document.iter_inner_content():
+        if isinstance(item, Table):
+            for row in item.rows:
+                cells = [c.text.strip() for c in row.cells if c.text.strip()]
+                if cells:
+                    blocks.append(" | ".join(cells))
+        elif item.text.strip():
+            blocks.append(item.text.strip())
+    return blocks
 
 
 def record_text(record: dict[str, Any]) -> str:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answering.extractive import key_terms
 from assistant.answering.sentences import split_passage
+from assistant.answering.terms import key_terms
 from assistant.app import VendorIntel
 from tests.builders import markdown, write, write_pdf
 

@@ -6,7 +6,7 @@ It needs no language model, so the product answers offline out of the box.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -14,7 +14,7 @@ import numpy as np
 
 from assistant.answering.intents import split_parts
 from assistant.answering.sentences import Span, split_passage, split_yaml_blocks
-from assistant.answering.slots import MONTH_NAMES
+from assistant.answering.terms import missing_terms, states_new_facts
 from assistant.core.locators import span_label
 from assistant.core.models import Answer, Citation
 from assistant.storage.sparse import tokens
@@ -30,18 +30,12 @@ SENTENCE_WEIGHT = 0.7  # the rest of the score is the whole chunk's similarity
 NEAR_BEST = 0.12  # sentences this far below the best one do not make the answer
 NEAR_DUPLICATE = 0.92
 SHORTLIST = 24  # sentences embedded per answer, at most
-PART_WEIGHT = 0.5  # a sentence for one part: its fit to that part and to the whole question
+PART_WEIGHT = 0.7  # a sentence for one part: its fit to that part and to the whole question
 MAX_SENTENCES = 6  # an executive reads three to six
-# Names, figures and model ids in a question: capitalised words after the first, words with
-# digits (FY2025, qwen-max-2026, R1) and hyphenated ids. Evidence must mention each of them.
-KEY_TERM = re.compile(r"(?<![\w-])([A-Z][\w&.-]*[\w]|[\w.-]*\d[\w.-]*|[a-z]+(?:-[\w]+)+)(?![\w-])")
-COMMON_CAPITALS = {"I", "A", "Q", "AI", "Our", "We", "The", "And", "Or", "Is", "Are", "Did", "Do"}
-# Units and amounts in a compound ("per-1K-token", "90-day", "6-12 month"): it describes, it
-# does not name, so its words need not appear as written.
-UNIT_WORDS = {
-    "per", "day", "days", "week", "weeks", "month", "months", "year", "years", "hour", "hours",
-    "minute", "minutes", "token", "tokens", "point", "points", "percent",
-}  # fmt: skip
+FACT_WEIGHT = 0.1  # a part's answer states a name or figure the question does not
+SAME_SOURCE_WEIGHT = 0.1  # later parts are most often answered where the first part was
+OFF_TOPIC = 1.0  # a sentence about another company does not answer a part naming one
+PART_SHORTLIST = 8  # sentences added to the shortlist for each part of a compound question
 
 
 @dataclass(frozen=True)
@@ -49,10 +43,42 @@ class Sentence:
     span: Span
     hit: int  # index of the retrieved chunk it comes from
     position: int  # order within that chunk
+    source: str = ""  # the file it comes from
 
     @property
     def text(self) -> str:
         return self.span.text
+
+
+Scored = tuple[float, Sentence, np.ndarray]  # a sentence's score, the sentence, its embedding
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of a compound question, as sentences are matched against it, with the
+    passages its own search found."""
+
+    text: str
+    embedding: list[float]
+    found: frozenset[str] = frozenset()  # node ids
+    asked: str = ""  # the part as the user wrote it, for saying it is not answered
+    vendors: tuple[str, ...] = ()  # the companies it names
+    names: tuple[str, ...] = ()  # and every name they go by
+
+    def is_about(self, sentence: Sentence, hit: NodeWithScore) -> bool:
+        """A sentence answers a part that names a company when its document is mainly about
+        that company or the sentence names it: another vendor's terms do not answer."""
+        if not self.vendors:
+            return True
+        tagged = hit.node.metadata.get("vendors") or []
+        if tagged and tagged[0] in self.vendors:
+            return True
+        text = sentence.text.lower()
+        return any(re.search(rf"(?<!\w){re.escape(n.lower())}(?!\w)", text) for n in self.names)
+
+    def __post_init__(self) -> None:
+        if not self.asked:
+            object.__setattr__(self, "asked", self.text)
 
 
 def candidate_sentences(hits: list[NodeWithScore]) -> list[Sentence]:
@@ -66,10 +92,13 @@ def candidate_sentences(hits: list[NodeWithScore]) -> list[Sentence]:
         elif str(meta.get("source", "")).endswith((".yaml", ".yml")):
             spans = split_yaml_blocks(text)
         else:
-            spans = split_passage(text, line_per_block=meta.get("unit") == "paragraph")
+            header = meta.get("table_header")
+            spans = split_passage(
+                text, meta.get("unit") == "paragraph", header if isinstance(header, str) else None
+            )
         for position, span in enumerate(spans):
             if worth_citing(span.text):
-                candidates.append(Sentence(span, index, position))
+                candidates.append(Sentence(span, index, position, str(meta.get("source", ""))))
     return candidates
 
 
@@ -91,16 +120,40 @@ def worth_citing(text: str) -> bool:
     )
 
 
-def shortlist(candidates: list[Sentence], question_terms: set[str]) -> list[Sentence]:
+def shortlist(
+    candidates: list[Sentence],
+    question_terms: set[str],
+    parts: Sequence[Part] = (),
+    hits: Sequence[NodeWithScore] = (),
+) -> list[Sentence]:
     """At most SHORTLIST sentences to embed (embedding them is most of an answer's time): those
-    sharing the most terms with the question, then those of the best-ranked chunks."""
+    sharing the most terms with the question, then those of the best-ranked chunks; and for
+    each part of a compound question, PART_SHORTLIST more from the passages its search found."""
     if len(candidates) <= SHORTLIST:
         return candidates
-    ranked = sorted(
-        range(len(candidates)),
-        key=lambda i: (-len(question_terms & set(tokens(candidates[i].text))), candidates[i].hit),
+
+    def best(terms: set[str], found: frozenset[str], count: int) -> list[int]:
+        ranked = sorted(
+            range(len(candidates)),
+            key=lambda i: (
+                hits[candidates[i].hit].node.node_id not in found if found else False,
+                -len(terms & set(tokens(candidates[i].text))),
+                candidates[i].hit,
+            ),
+        )
+        return ranked[:count]
+
+    keep = set(best(question_terms, frozenset(), SHORTLIST))
+    for part in parts:
+        keep.update(best(set(tokens(part.text)), part.found, PART_SHORTLIST))
+    return [candidates[i] for i in sorted(keep)]
+
+
+def near_duplicate(item: Scored, chosen: list[Scored]) -> bool:
+    """The same sentence again (overlapping chunks repeat it) or one saying nearly the same."""
+    return any(
+        item[1] is other[1] or float(item[2] @ other[2]) >= NEAR_DUPLICATE for other in chosen
     )
-    return [candidates[i] for i in sorted(ranked[:SHORTLIST])]
 
 
 def shared_terms(asked: set[str], text: str) -> float:
@@ -110,70 +163,6 @@ def shared_terms(asked: set[str], text: str) -> float:
     weight = {t: 2.0 if any(ch.isdigit() for ch in t) else 1.0 for t in asked}
     found = asked & set(tokens(text))
     return sum(weight[t] for t in found) / sum(weight.values())
-
-
-def key_terms(question: str) -> list[str]:
-    """Terms the evidence must mention; the first word (usually What/How) is not one."""
-    words = question.split(maxsplit=1)
-    rest = words[1] if len(words) > 1 else ""
-    terms = []
-    for term in KEY_TERM.findall(rest):
-        term = term.strip(".-")
-        if term in COMMON_CAPITALS or (term.isdigit() and len(term) < 4) or describes(term):
-            continue
-        terms.append(term)
-    return list(dict.fromkeys(terms))
-
-
-def describes(term: str) -> bool:
-    """A compound that describes rather than names: a range ('6-12') or an amount with its
-    unit ('per-1K-token')."""
-    parts = [p for p in term.lower().split("-") if p]
-    if len(parts) < 2:
-        return False
-    return all(p.isdigit() for p in parts) or bool(UNIT_WORDS & set(parts))
-
-
-def word_compound(term: str) -> bool:
-    """'so-called', 'self-hosted', 'qwen-max': lower-case words joined by hyphens."""
-    parts = term.split("-")
-    return len(parts) > 1 and term.islower() and all(p.isalpha() for p in parts)
-
-
-def mentions_month(month: str, hits: list[NodeWithScore], haystack: str) -> bool:
-    """A month is mentioned by its name, or by a date in it (2026-05-11), or by the date of a
-    passage's document."""
-    number = f"-{MONTH_NAMES.index(month) + 1:02d}"
-    dated = [str(h.node.metadata.get("published", ""))[4:7] for h in hits]
-    return (
-        month.lower() in haystack
-        or number in dated
-        or bool(re.search(rf"\b20\d\d{number}\b", haystack))
-    )
-
-
-def missing_terms(
-    question: str, hits: list[NodeWithScore], names_for: Callable[[str], list[str]]
-) -> list[str]:
-    """Key terms of the question that no retrieved passage mentions under any of their names.
-
-    Hyphens count as spaces: "open-weights" is mentioned by "open weights".
-    """
-    haystack = " ".join(
-        f"{hit.node.metadata.get('title', '')} {hit.node.get_content()}" for hit in hits
-    )
-    dated = haystack.lower()
-    haystack = dated.replace("-", " ")
-    return [
-        term
-        for term in key_terms(question)
-        if not (term in MONTH_NAMES and mentions_month(term, hits, dated))
-        and not (word_compound(term) and any(f" {p} " in f" {haystack} " for p in term.split("-")))
-        and not any(
-            re.search(rf"(?<![\w]){re.escape(n.lower().replace('-', ' '))}(?![\w])", haystack)
-            for n in names_for(term)
-        )
-    ]
 
 
 def quote_locator(meta: dict[str, object], quoted: list[Sentence]) -> str:
@@ -210,12 +199,16 @@ class ExtractiveAnswerer:
         self.names_for = names_for
 
     def score(
-        self, query_embedding: list[float], hits: list[NodeWithScore], question: str = ""
-    ) -> list[tuple[float, Sentence, np.ndarray]]:
+        self,
+        query_embedding: list[float],
+        hits: list[NodeWithScore],
+        question: str = "",
+        parts: Sequence[Part] = (),
+    ) -> list[Scored]:
         """Candidates with their combined score, best first (a shortlist, given the question)."""
         candidates = candidate_sentences(hits)
         if question:
-            candidates = shortlist(candidates, set(tokens(question)))
+            candidates = shortlist(candidates, set(tokens(question)), parts, hits)
         if not candidates:
             return []
         vectors = np.asarray(
@@ -241,41 +234,90 @@ class ExtractiveAnswerer:
         query_embedding: list[float],
         hits: list[NodeWithScore],
         no_evidence: Callable[[list[str]], str],
+        parts: Sequence[Part] = (),
+        uncovered: Callable[[str], str] | None = None,
     ) -> Answer:
-        """Cited sentences, or no_evidence(missing key terms) when the evidence is too weak."""
+        """Cited sentences, or no_evidence(missing key terms) when the evidence is too weak;
+        a part of the question that nothing answers is named by uncovered(part)."""
         missing = missing_terms(question, hits, self.names_for)
-        scored = [] if missing else self.score(query_embedding, hits, question)
+        parts = parts or self.parts_of(question)
+        scored = [] if missing else self.score(query_embedding, hits, question, parts)
         if not scored or scored[0][0] < self.min_score:
             return Answer(answer=no_evidence(missing), status="insufficient_evidence")
-        parts = split_parts(question)
-        chosen = self.per_part(parts, scored) if len(parts) > 1 else []
+        chosen, unanswered = (
+            self.per_part(question, parts, scored, hits) if len(parts) > 1 else ([], [])
+        )
         limit = min(MAX_SENTENCES, max(self.max_sentences, len(chosen) + 1))
         floor = max(self.min_score, scored[0][0] - NEAR_BEST)
         for item in scored:
             if len(chosen) >= limit or item[0] < floor:
                 break
-            if all(float(item[2] @ other[2]) < NEAR_DUPLICATE for other in chosen):
+            if not near_duplicate(item, chosen):
                 chosen.append(item)
-        return self._cite(chosen, hits)
+        answer = self._cite(chosen, hits)
+        if uncovered and unanswered:
+            said = " ".join(uncovered(part.asked) for part in unanswered)
+            answer = answer.model_copy(update={"answer": f"{answer.answer} {said}"})
+        return answer
+
+    def parts_of(self, question: str) -> list[Part]:
+        """The parts of a compound question, each embedded for matching sentences."""
+        asked = split_parts(question)
+        if len(asked) < 2:
+            return []
+        return [
+            Part(ask.matched, self.embed_model.get_query_embedding(ask.matched), asked=ask.asked)
+            for ask in asked
+        ]
 
     def per_part(
-        self, parts: list[str], scored: list[tuple[float, Sentence, np.ndarray]]
-    ) -> list[tuple[float, Sentence, np.ndarray]]:
+        self,
+        question: str,
+        parts: Sequence[Part],
+        scored: list[Scored],
+        hits: list[NodeWithScore],
+    ) -> tuple[list[Scored], list[Part]]:
         """The sentence that best answers each part of a compound question, when one is
-        good enough: "who signed, and how large is it?" gets the buyer and the size."""
-        chosen: list[tuple[float, Sentence, np.ndarray]] = []
-        for part in parts:
-            wanted = np.asarray(self.embed_model.get_query_embedding(part))
-            left = [item for item in scored if all(item[1] is not c[1] for c in chosen)]
-            if not left:
+        good enough ("who signed, and how large is it?" gets the buyer and the size), and
+        the parts that none answers. The best-fitting pair is taken first, so a sentence
+        goes to the part it answers best."""
+        fits = np.asarray([self.part_fit(question, part, scored, hits) for part in parts])
+        taken: dict[int, Scored] = {}
+        while len(taken) < len(parts):
+            chosen = list(taken.values())
+            sources = {c[1].source for c in chosen}
+            best, best_part, best_item = -1.0, -1, -1
+            for p in (i for i in range(len(parts)) if i not in taken):
+                for i, item in enumerate(scored):
+                    fit = fits[p, i] + SAME_SOURCE_WEIGHT * (item[1].source in sources)
+                    if fit > best and not near_duplicate(item, chosen):
+                        best, best_part, best_item = fit, p, i
+            if best < self.min_score:
                 break
-            fit = [
-                PART_WEIGHT * float(item[2] @ wanted) + (1 - PART_WEIGHT) * item[0] for item in left
-            ]
-            best = int(np.argmax(fit))
-            if fit[best] >= self.min_score:
-                chosen.append(left[best])
-        return chosen
+            taken[best_part] = scored[best_item]
+        unanswered = [part for p, part in enumerate(parts) if p not in taken]
+        return [taken[p] for p in sorted(taken)], unanswered
+
+    @staticmethod
+    def part_fit(
+        question: str, part: Part, scored: list[Scored], hits: list[NodeWithScore]
+    ) -> list[float]:
+        """How well each sentence answers one part: scored as against a question of its own,
+        blended with its fit to the whole question; stating a name or figure counts."""
+        wanted = np.asarray(part.embedding)
+        asked = set(tokens(part.text))
+        return [
+            PART_WEIGHT
+            * (
+                SENTENCE_WEIGHT * float(vec @ wanted)
+                + (1 - SENTENCE_WEIGHT) * float(hits[sentence.hit].score or 0.0)
+                + LEXICAL_WEIGHT * shared_terms(asked, sentence.text)
+            )
+            + (1 - PART_WEIGHT) * score
+            + FACT_WEIGHT * states_new_facts(sentence.text, question)
+            - OFF_TOPIC * (not part.is_about(sentence, hits[sentence.hit]))
+            for score, sentence, vec in scored
+        ]
 
     @staticmethod
     def _cite(

@@ -8,33 +8,68 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import yaml
 
+from assistant.answering.slots import MONTH_NAMES
+from assistant.storage.sparse import tokens
+
 Embed = Callable[[list[str]], list[list[float]]]
 # Where a question joins two asks: ", and when?", "; how much", " and what ...".
+QUESTION_WORD = (
+    r"(?:what|which|who|whom|when|where|why|how|did|does|do|is|are|was|were|can|could|"
+    r"would|will|has|have)\b"
+)
+PREPOSITION = r"(?:under|above|below|over|in|on|at|for|from|by|to|with|since|until|after|before)"
 PART_BREAK = re.compile(
-    r"(?:[,;]\s*(?:and\s+|but\s+)?|\s+and\s+|\?\s+)"
-    r"(?=(?:what|which|who|whom|when|where|why|how|did|does|do|is|are|was|were|can|could|"
-    r"would|will|has|have|by when|for how long)\b)",
+    rf"(?:[,;]\s*(?:and\s+|but\s+)?|\s+and\s+|\?\s+)(?=(?:{PREPOSITION}\s+)?{QUESTION_WORD})",
     re.I,
 )
-MIN_PART_WORDS = 2
-POINTS_BACK = re.compile(r"\b(it|its|they|them|their|that|this|those|these)\b", re.I)
+ASKS = re.compile(rf"^(?:{PREPOSITION}\s+)?{QUESTION_WORD}|^(?:give|list|tell|show|name)\b", re.I)
+# Two names joined ("for Mistral Large 3 and Claude Sonnet 4.6", "our OpenAI and Claude
+# contracts"): each is asked about in a part of its own.
+NAME = r"(?:[A-Z][\w.&-]*|\d[\w.]*)(?:\s+(?:[A-Z][\w.&-]*|\d[\w.]*))*"
+NAME_PAIR = re.compile(rf"(?<![\w-])({NAME})\s+(?:and|or|vs\.?|versus)\s+({NAME})(?![\w-])")
+RANGE_BEFORE = re.compile(r"\b(?:between|from)\s*$", re.I)
+MONTHS = {*MONTH_NAMES, *(m[:3] for m in MONTH_NAMES)}
+MIN_MATCHED_TERMS = 2  # a part with fewer terms of its own is matched with the first part
 
 
-def split_parts(question: str) -> list[str]:
-    """A compound question as its parts: 'Who signed, and how large is it?' -> two parts.
-    A short part ("and when?") carries the part before it, which says what it is about."""
+class Ask(NamedTuple):
+    """One part of a question: as asked, as sentences are matched against it, and as it is
+    searched for (a later part with the first part beside it, which says what it is about)."""
+
+    asked: str
+    matched: str
+    searched: str
+
+
+def split_parts(question: str) -> list[Ask]:
+    """A compound question as its parts: 'Who signed, and how large is it?' -> two parts,
+    and 'the prices of A and B' -> one part for A and one for B. A part with too few terms
+    of its own ("and when?", "how large is it") is matched with the first part beside it."""
     parts = [p.strip(" ,;?") for p in PART_BREAK.split(question)]
-    parts = [p for p in parts if p]
-    out: list[str] = []
-    for part in parts:
-        if out and (len(part.split()) <= MIN_PART_WORDS or POINTS_BACK.search(part)):
-            part = f"{part} ({out[-1]})"  # "how large is it" says what "it" is
-        out.append(part)
-    return out or [question.strip()]
+    parts = [p for p in parts if p] or [question.strip()]
+    if len(parts) > 1 and not ASKS.match(parts[0]):
+        parts[:2] = [f"{parts[0]}, {parts[1]}"]  # "In the Q2 tracker, what ..." is one ask
+    parts = [named for part in parts for named in by_name(part)]
+    out: list[Ask] = []
+    for index, part in enumerate(parts):
+        context = f"{part} ({parts[0]})" if index else part
+        few_terms = len(tokens(part)) < MIN_MATCHED_TERMS
+        out.append(Ask(part, context if few_terms else part, context))
+    return out
+
+
+def by_name(part: str) -> list[str]:
+    """'the prices of A and B' -> ['the prices of A', 'the prices of B']."""
+    pair = NAME_PAIR.search(part)
+    if pair is None or RANGE_BEFORE.search(part[: pair.start()]) or MONTHS & set(pair.groups()):
+        return [part]  # "between August and October" is one period
+    before, after = part[: pair.start()], part[pair.end() :]
+    return [f"{before}{name}{after}" for name in pair.groups()]
 
 
 @dataclass(frozen=True)

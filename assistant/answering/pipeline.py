@@ -5,20 +5,20 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from collections.abc import Callable, Generator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from llama_index.core.schema import QueryBundle
 
-from assistant.answering.extractive import ExtractiveAnswerer, missing_terms, with_support
+from assistant.answering.evidence import Evidence, about, clean_question
+from assistant.answering.extractive import ExtractiveAnswerer, Part, with_support
 from assistant.answering.followups import standalone_question
 from assistant.answering.generation import words
-from assistant.answering.intents import Reading
+from assistant.answering.intents import Reading, split_parts
 from assistant.answering.records import ROLLBACK
 from assistant.answering.retrieval import Focus, retrieve, years_in
+from assistant.answering.terms import missing_terms
 from assistant.core.models import Answer, Restart, Token
 from assistant.providers.llm import LLMUnavailableError
 
@@ -40,41 +40,7 @@ KIND_MARGIN = 0.1  # and by how much better than news
 KIND_ABSENT_FIT = 0.5  # how well it must fit to say a vendor without that kind lacks the answer
 Events = Generator[Token | Restart | Answer, None, None]
 Writing = Generator[Token | Restart, None, Answer]  # yields as it writes, returns the answer
-
-
-@dataclass
-class Evidence:
-    """What a question found: passages, an answer from the records, and for a rollback
-    question the vendors' deprecation terms."""
-
-    question: str
-    embedding: list[float]
-    vendor: str | None
-    passages: list[NodeWithScore]
-    records: Answer | None = None
-    terms: list[tuple[str, list[float], str]] = field(default_factory=list)
-    kind: str | None = None  # the kind of document the question asks of (contract, roadmap ...)
-    asked: list[str] = field(default_factory=list)  # the vendors it was asked of
-    absent: list[str] = field(default_factory=list)  # those with no document of that kind
-
-
-TERMINAL_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 MARKUP_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
-
-
-def clean_question(text: str, limit: int) -> tuple[str, bool]:
-    """The question without control characters or runs of spaces, cut to `limit` characters
-    at a word boundary where one is near; and whether it was cut."""
-    # Control characters and lone surrogates only: format characters (zero-width joiners)
-    # belong to some scripts' words.
-    text = TERMINAL_ESCAPE.sub(" ", text)  # colour codes pasted from a terminal
-    printable = "".join(" " if unicodedata.category(c) in ("Cc", "Cs") else c for c in text)
-    question = " ".join(printable.split())
-    if len(question) <= limit:
-        return question, False
-    cut = question[:limit]
-    space = cut.rfind(" ")
-    return (cut[:space] if space > limit * 0.8 else cut).rstrip(), True
 
 
 class Answering:
@@ -164,7 +130,8 @@ class Answering:
         embedding = self.embed_query(question)
         focus = self.focus(question)
         passages = self.search(question, embedding, canonical, top_k, focus=focus)
-        evidence = Evidence(question, embedding, canonical, passages)
+        evidence = Evidence(question, embedding, canonical, passages, named=focus.vendors)
+        self.search_parts(evidence, top_k, focus)
         from_records = sum(p.node.metadata.get("doc_type") in RECORD_TYPES for p in passages[:5])
         records = self.records()
         evidence.records = records.answer(question, embedding, from_records)
@@ -181,6 +148,28 @@ class Answering:
                 terms = self.message("deprecation_terms_query", vendor=model_vendor)
                 evidence.terms.append((terms, self.embed_query(terms), model_vendor))
         return evidence
+
+    def search_parts(self, evidence: Evidence, top_k: int, focus: Focus) -> None:
+        """Each part of a compound question searched on its own ("..., and by when?"), so
+        every part has passages that can answer it."""
+        asks = split_parts(evidence.question)
+        if len(asks) < 2:
+            return
+        seen = {h.node.node_id for h in evidence.passages}
+        for ask in asks:
+            searched = self.embed_query(ask.searched)
+            named = self.catalog().detect(ask.asked)  # "... for Claude" keeps to Anthropic
+            part_focus = Focus(named, focus.years) if named else focus
+            hits = self.search(
+                ask.searched, searched, evidence.vendor, top_k // 2, focus=part_focus
+            )
+            matched = searched if ask.matched == ask.searched else self.embed_query(ask.matched)
+            found = frozenset(h.node.node_id for h in hits)
+            names = tuple(n for v in named for n in self.catalog().names_for(v))
+            part = Part(ask.matched, matched, found, ask.asked, tuple(named), names)
+            evidence.parts.append(part)
+            evidence.passages += [h for h in hits if h.node.node_id not in seen]
+            seen |= found
 
     def of_kind(self, evidence: Evidence, reading: Reading, vendors: list[str], top_k: int) -> None:
         """A question for one kind of document (a contract's terms, a roadmap, an earnings
@@ -236,6 +225,7 @@ class Answering:
         embedding: list[float],
         hits: list[NodeWithScore],
         vendor: str | None,
+        parts: list[Part] | None = None,
     ) -> Answer:
         """The extractive answer from retrieved passages (see assistant/answering/extractive.py)."""
         answerer = ExtractiveAnswerer(
@@ -245,7 +235,12 @@ class Answering:
             self.catalog().names_for,
         )
         return answerer.answer(
-            question, embedding, hits, lambda missing: self.no_evidence(question, vendor, missing)
+            question,
+            embedding,
+            hits,
+            lambda missing: self.no_evidence(question, vendor, missing),
+            parts or (),
+            lambda part: self.message("part_not_answered", part=part),
         )
 
     def extract_found(
@@ -272,21 +267,18 @@ class Answering:
         return answer
 
     def from_documents(self, evidence: Evidence) -> Answer:
-        """Cited sentences from the passages; what no document of the asked kind covers is
-        said plainly."""
-        if not evidence.absent:
-            return self.extract(
-                evidence.question, evidence.embedding, evidence.passages, evidence.vendor
-            )
+        """Cited sentences from the passages about what the question names; what no document
+        of the asked kind covers is said plainly."""
         missing = self.message(
             "no_document_of_kind", kind=evidence.kind, vendors=" or ".join(evidence.absent)
         )
-        if len(evidence.absent) == len(evidence.asked):
+        if evidence.absent and len(evidence.absent) == len(evidence.asked):
             return Answer(answer=missing, status="insufficient_evidence")
+        passages = about(evidence.passages, evidence.named)
         answer = self.extract(
-            evidence.question, evidence.embedding, evidence.passages, evidence.vendor
+            evidence.question, evidence.embedding, passages, evidence.vendor, evidence.parts
         )
-        if answer.status != "answered":
+        if answer.status != "answered" or not evidence.absent:
             return answer
         return answer.model_copy(update={"answer": f"{answer.answer} {missing}"})
 

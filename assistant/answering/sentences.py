@@ -6,11 +6,12 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
+from assistant.core.tables import TABLE_RULE, table_cells
+
 # A sentence ends at . ! or ? (maybe closed by a quote or bracket) before a capital or a quote.
 SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"')\]”]))\s+(?=[A-Z\"“(])")
 ABBREVIATIONS = ("Dr.", "Mr.", "Ms.", "Mrs.", "St.", "No.", "Inc.", "Co.", "Ltd.", "vs.", "approx.")
 BLOCK_START = re.compile(r"^\s*(?:#+|[-*•]|\d+[.)]|\|)\s+")  # headings, list items, table rows
-TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}")
 WRAP_WIDTH = 60  # a line at least this long without a full stop probably wraps into the next
 
 
@@ -58,14 +59,6 @@ def blocks_of(text: str, line_per_block: bool) -> list[list[tuple[int, str]]]:
     return blocks
 
 
-def table_cells(line: str) -> list[str] | None:
-    """'| a | b |' or 'a | b' -> ['a', 'b']; None for a line that is not a table row."""
-    if "|" not in line:
-        return None
-    cells = [c.strip() for c in line.strip().strip("|").split("|")]
-    return cells if len(cells) >= 2 else None
-
-
 def row_sentence(header: list[str] | None, cells: list[str]) -> str:
     """A table row said with its column names: 'For model m-3, input $1.80, output $5.40.'"""
     if header and len(header) == len(cells):
@@ -77,11 +70,12 @@ def row_sentence(header: list[str] | None, cells: list[str]) -> str:
     return ", ".join(c for c in cells if c) + "."
 
 
-def said_tables(text: str) -> str:
-    """The passage with each table row written as a sentence from its header; header and
-    separator lines become blank, so each row is a block of its own."""
+def said_tables(text: str, header_line: str | None = None) -> str:
+    """The passage with each table row written as a sentence from its header (the passage's
+    own, or `header_line` for a passage that starts inside a table); header and separator
+    lines become blank, so each row is a block of its own."""
     out: list[str] = []
-    header: list[str] | None = None
+    header = table_cells(header_line) if header_line else None
     lines = text.splitlines()
     for index, line in enumerate(lines):
         cells = table_cells(line)
@@ -101,11 +95,13 @@ def said_tables(text: str) -> str:
     return "\n".join(out)
 
 
-def split_passage(text: str, line_per_block: bool = False) -> list[Span]:
+def split_passage(
+    text: str, line_per_block: bool = False, table_header: str | None = None
+) -> list[Span]:
     """Sentences of a passage with their line span; a heading or list item is its own block,
     and a table row is said as a sentence."""
     spans: list[Span] = []
-    for block in blocks_of(said_tables(text), line_per_block):
+    for block in blocks_of(said_tables(text, table_header), line_per_block):
         joined, starts = "", []
         for _, line in block:
             starts.append(len(joined) + (1 if joined else 0))

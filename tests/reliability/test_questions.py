@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.answering.pipeline import clean_question
+from assistant.answering.evidence import clean_question
 from assistant.app import VendorIntel
 from assistant.shells.api import create_app
 

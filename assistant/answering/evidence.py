@@ -1,0 +1,64 @@
+"""What a question found: passages, each part's own, and an answer from the records; and the
+question itself, cleaned of what a terminal or a paste leaves in it."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from llama_index.core.schema import NodeWithScore
+
+    from assistant.answering.extractive import Part
+    from assistant.core.models import Answer
+
+
+@dataclass
+class Evidence:
+    """What a question found: passages, an answer from the records, and for a rollback
+    question the vendors' deprecation terms."""
+
+    question: str
+    embedding: list[float]
+    vendor: str | None
+    passages: list[NodeWithScore]
+    records: Answer | None = None
+    terms: list[tuple[str, list[float], str]] = field(default_factory=list)
+    kind: str | None = None  # the kind of document the question asks of (contract, roadmap ...)
+    asked: list[str] = field(default_factory=list)  # the vendors it was asked of
+    absent: list[str] = field(default_factory=list)  # those with no document of that kind
+    parts: list[Part] = field(default_factory=list)  # of a compound question, each searched
+    named: list[str] = field(default_factory=list)  # the companies the question names
+
+
+TERMINAL_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
+
+
+def clean_question(text: str, limit: int) -> tuple[str, bool]:
+    """The question without control characters or runs of spaces, cut to `limit` characters
+    at a word boundary where one is near; and whether it was cut."""
+    # Control characters and lone surrogates only: format characters (zero-width joiners)
+    # belong to some scripts' words.
+    text = TERMINAL_ESCAPE.sub(" ", text)  # colour codes pasted from a terminal
+    printable = "".join(" " if unicodedata.category(c) in ("Cc", "Cs") else c for c in text)
+    question = " ".join(printable.split())
+    if len(question) <= limit:
+        return question, False
+    cut = question[:limit]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit * 0.8 else cut).rstrip(), True
+
+
+def about(passages: list[NodeWithScore], vendors: list[str]) -> list[NodeWithScore]:
+    """The passages about the companies a question names; passages tagged with no company
+    stay, and when none is about them all stay."""
+    if not vendors:
+        return passages
+    kept = [
+        hit
+        for hit in passages
+        if not hit.node.metadata.get("vendors") or set(hit.node.metadata["vendors"]) & set(vendors)
+    ]
+    return kept or passages

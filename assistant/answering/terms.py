@@ -1,0 +1,99 @@
+"""The terms of a question its evidence must mention: names, figures and model ids, each
+under any of its names; words that describe (a range, an amount with its unit) need not."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from assistant.answering.slots import MONTH_NAMES
+
+if TYPE_CHECKING:
+    from llama_index.core.schema import NodeWithScore
+
+# Names, figures and model ids in a question: capitalised words after the first, words with
+# digits (FY2025, qwen-max-2026, R1) and hyphenated ids. Evidence must mention each of them.
+KEY_TERM = re.compile(r"(?<![\w-])([A-Z][\w&.-]*[\w]|[\w.-]*\d[\w.-]*|[a-z]+(?:-[\w]+)+)(?![\w-])")
+COMMON_CAPITALS = {"I", "A", "Q", "AI", "Our", "We", "The", "And", "Or", "Is", "Are", "Did", "Do"}
+# Units and amounts in a compound ("per-1K-token", "90-day", "6-12 month"): it describes, it
+# does not name, so its words need not appear as written.
+UNIT_WORDS = {
+    "per", "day", "days", "week", "weeks", "month", "months", "year", "years", "hour", "hours",
+    "minute", "minutes", "token", "tokens", "point", "points", "percent",
+}  # fmt: skip
+
+
+def key_terms(question: str) -> list[str]:
+    """Terms the evidence must mention; the first word (usually What/How) is not one."""
+    words = question.split(maxsplit=1)
+    rest = words[1] if len(words) > 1 else ""
+    terms = []
+    for term in KEY_TERM.findall(rest):
+        term = term.strip(".-")
+        if term in COMMON_CAPITALS or (term.isdigit() and len(term) < 4) or describes(term):
+            continue
+        terms.append(term)
+    return list(dict.fromkeys(terms))
+
+
+def describes(term: str) -> bool:
+    """A compound that describes rather than names: a range ('6-12') or an amount with its
+    unit ('per-1K-token')."""
+    parts = [p for p in term.lower().split("-") if p]
+    if len(parts) < 2:
+        return False
+    return all(p.isdigit() for p in parts) or bool(UNIT_WORDS & set(parts))
+
+
+def word_compound(term: str) -> bool:
+    """'so-called', 'self-hosted', 'qwen-max': lower-case words joined by hyphens."""
+    parts = term.split("-")
+    return len(parts) > 1 and term.islower() and all(p.isalpha() for p in parts)
+
+
+def mentions_month(month: str, hits: list[NodeWithScore], haystack: str) -> bool:
+    """A month is mentioned by its name, or by a date in it (2026-05-11), or by the date of a
+    passage's document."""
+    number = f"-{MONTH_NAMES.index(month) + 1:02d}"
+    dated = [str(h.node.metadata.get("published", ""))[4:7] for h in hits]
+    return (
+        month.lower() in haystack
+        or number in dated
+        or bool(re.search(rf"\b20\d\d{number}\b", haystack))
+    )
+
+
+def missing_terms(
+    question: str, hits: list[NodeWithScore], names_for: Callable[[str], list[str]]
+) -> list[str]:
+    """Key terms of the question that no retrieved passage mentions under any of their names.
+
+    Hyphens count as spaces: "open-weights" is mentioned by "open weights".
+    """
+    haystack = " ".join(
+        f"{hit.node.metadata.get('title', '')} {hit.node.get_content()}" for hit in hits
+    )
+    dated = haystack.lower()
+    haystack = dated.replace("-", " ")
+    return [
+        term
+        for term in key_terms(question)
+        if not (term in MONTH_NAMES and mentions_month(term, hits, dated))
+        and not (word_compound(term) and any(f" {p} " in f" {haystack} " for p in term.split("-")))
+        and not any(
+            re.search(rf"(?<![\w]){re.escape(n.lower().replace('-', ' '))}(?![\w])", haystack)
+            for n in names_for(term)
+        )
+    ]
+
+
+def states_new_facts(text: str, question: str) -> bool:
+    """Whether a sentence names or quantifies something the question does not: an answer
+    to "under which licence?" names one."""
+    asked = {t.strip(".-").lower() for t in KEY_TERM.findall(question)}
+    words = text.split(maxsplit=1)  # a sentence's first word is capitalised anyway
+    stated = KEY_TERM.findall(words[1] if len(words) > 1 else "")
+    return any(
+        t.strip(".-").lower() not in asked and t.strip(".-") not in COMMON_CAPITALS for t in stated
+    )
