@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,10 @@ class LoadedFile:
     # its records are read without reading or parsing the file again.
     raw_text: str | None = None
     yaml_tree: tuple[Any, yaml.Node | None] | None = None
+
+
+FULL_LINE_PERCENTILE = 0.8  # a page's full line width: most lines of running text reach it
+WRAPPED_SHARE = 0.75  # a line this close to full width wraps into the next
 
 
 def decode_text(data: bytes) -> str:
@@ -160,9 +165,22 @@ def load_pdf(path: Path) -> LoadedFile:
 
 
 def unwrap_lines(text: str) -> str:
-    """Join the visual line breaks of a PDF page so sentences are whole; keep blank lines."""
+    """Join the visual line breaks of a PDF page so sentences are whole; a line well short
+    of the page's full width (a masthead, a title, a heading, a paragraph's last line) keeps
+    its break, so it does not run into the sentence after it. Blank lines stay."""
     text = re.sub(r"(\w-)\n(?=\w)", r"\1", text)  # a word hyphenated at a line end
-    return re.sub(r"[ \t]*(?<!\n)\n(?!\n)[ \t]*", " ", text)
+    lines = [line.strip() for line in text.split("\n")]
+    widths = sorted(len(line) for line in lines if line)
+    if not widths:
+        return ""
+    full = widths[int(len(widths) * FULL_LINE_PERCENTILE)]
+    out = lines[:1]
+    for previous, line in pairwise(lines):
+        if previous and line and len(previous) >= full * WRAPPED_SHARE:
+            out[-1] = f"{out[-1]} {line}"
+        else:
+            out.append(line)
+    return "\n".join(out)
 
 
 def load_docx(path: Path) -> LoadedFile:

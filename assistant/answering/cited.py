@@ -17,6 +17,7 @@ class Cited:
     records: list[tuple[str, str]] = field(default_factory=list)  # (source, locator)
     quotes: dict[tuple[str, str], str] = field(default_factory=dict)
     sentences: list[str] = field(default_factory=list)
+    rollback: list[tuple[str, str]] = field(default_factory=list)  # (vendor, snapshot)
 
     def cite(self, source: str, locator: str, quote: str) -> int:
         key = (source, locator)
@@ -58,7 +59,10 @@ def citations(out: Cited, document: Callable[[str], dict[str, str]]) -> list[Cit
 
 def answered(out: Cited, document: Callable[[str], dict[str, str]]) -> Answer:
     return Answer(
-        answer=" ".join(out.sentences), status="answered", citations=citations(out, document)
+        answer=" ".join(out.sentences),
+        status="answered",
+        citations=citations(out, document),
+        rollback=out.rollback,
     )
 
 

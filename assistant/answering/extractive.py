@@ -14,10 +14,10 @@ import numpy as np
 
 from assistant.answering.intents import split_parts
 from assistant.answering.sentences import Span, split_passage, split_yaml_blocks
-from assistant.answering.terms import missing_terms, states_new_facts
+from assistant.answering.terms import missing_terms, states_new_facts, wanted_value
 from assistant.core.locators import span_label
 from assistant.core.models import Answer, Citation
-from assistant.storage.sparse import tokens
+from assistant.storage.sparse import STOPWORDS, tokens
 
 if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -32,10 +32,21 @@ NEAR_DUPLICATE = 0.92
 SHORTLIST = 24  # sentences embedded per answer, at most
 PART_WEIGHT = 0.7  # a sentence for one part: its fit to that part and to the whole question
 MAX_SENTENCES = 6  # an executive reads three to six
-FACT_WEIGHT = 0.1  # a part's answer states a name or figure the question does not
+FACT_WEIGHT = 0.1  # a part's answer states a name or figure the question does not, or the
+# kind of value the part asks for (a date for "by when?")
 SAME_SOURCE_WEIGHT = 0.1  # later parts are most often answered where the first part was
+NEXT_WEIGHT = 0.1  # a part that points back ("does that assume") is often the next sentence
 OFF_TOPIC = 1.0  # a sentence about another company does not answer a part naming one
 PART_SHORTLIST = 8  # sentences added to the shortlist for each part of a compound question
+NUMBER = re.compile(r"\[(\d+)\]")  # a citation marker
+# A sentence saying a fact is not known: "pricing was not shared", "gave no date".
+NOT_GIVEN = re.compile(
+    r"\b(?:was|were|is|are|has|have|had)\s+not\s+(?:yet\s+)?(?:been\s+)?(?:shared|disclosed|"
+    r"announced|published|given|confirmed|provided|stated|said|set)\b|"
+    r"\b(?:did|does|do|would)\s+not\s+(?:say|give|disclose|share|comment|confirm|publish)\b|"
+    r"\bdeclined to (?:say|comment|give|disclose)\b|\bgave no\b",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -64,6 +75,7 @@ class Part:
     asked: str = ""  # the part as the user wrote it, for saying it is not answered
     vendors: tuple[str, ...] = ()  # the companies it names
     names: tuple[str, ...] = ()  # and every name they go by
+    points_back: bool = False  # "what does that assume": it follows on from the part before
 
     def is_about(self, sentence: Sentence, hit: NodeWithScore) -> bool:
         """A sentence answers a part that names a company when its document is mainly about
@@ -113,11 +125,14 @@ def said_row(text: str) -> str:
 
 def worth_citing(text: str) -> bool:
     """A sentence, not a heading: a line without a full stop needs more words to say
-    something ("Tooling milestones" does not; a headline with its facts does)."""
-    count = len(text.split())
-    return count >= MIN_WORDS and (
-        text.rstrip().endswith((".", "!", "?", ":", ")")) or count >= MIN_HEADLINE_WORDS
-    )
+    something ("Tooling milestones" does not; a headline with its facts does), and must not
+    stop mid-phrase (a title broken over lines: "... but keeps the")."""
+    words = text.split()
+    if len(words) < MIN_WORDS:
+        return False
+    if text.rstrip().endswith((".", "!", "?", ":", ")")):
+        return True
+    return len(words) >= MIN_HEADLINE_WORDS and words[-1].lower() not in STOPWORDS
 
 
 def shortlist(
@@ -132,21 +147,54 @@ def shortlist(
     if len(candidates) <= SHORTLIST:
         return candidates
 
-    def best(terms: set[str], found: frozenset[str], count: int) -> list[int]:
+    def best(terms: set[str], part: Part | None, count: int) -> list[int]:
+        wants = wanted_value(part.asked) if part else None
         ranked = sorted(
             range(len(candidates)),
             key=lambda i: (
-                hits[candidates[i].hit].node.node_id not in found if found else False,
+                part is not None and hits[candidates[i].hit].node.node_id not in part.found,
+                wants is not None and not wants.search(candidates[i].text),
                 -len(terms & set(tokens(candidates[i].text))),
                 candidates[i].hit,
             ),
         )
         return ranked[:count]
 
-    keep = set(best(question_terms, frozenset(), SHORTLIST))
+    keep = set(best(question_terms, None, SHORTLIST))
     for part in parts:
-        keep.update(best(set(tokens(part.text)), part.found, PART_SHORTLIST))
+        keep.update(best(set(tokens(part.text)), part, PART_SHORTLIST))
     return [candidates[i] for i in sorted(keep)]
+
+
+def adds_facts(item: Scored, chosen: list[Scored], question: str) -> bool:
+    """Whether a sentence names or quantifies something neither the question nor the
+    sentences already chosen do: a headline restating them adds nothing."""
+    return states_new_facts(item[1].text, " ".join([question, *(c[1].text for c in chosen)]))
+
+
+def following(chosen: list[Scored], scored: list[Scored], hits: list[NodeWithScore]) -> set[str]:
+    """The sentences right after the chosen ones: next in the same passage, or first in the
+    document's next chunk when a chosen sentence ends its passage."""
+    at = {(item[1].hit, item[1].position): item[1].text for item in scored}
+    chunk = {
+        (str(h.node.metadata.get("source")), h.node.metadata.get("chunk")): i
+        for i, h in enumerate(hits)
+    }
+    said = {c[1].text for c in chosen}
+    out: set[str] = set()
+    for (hit, position), text in at.items():
+        if text not in said:
+            continue
+        if (hit, position + 1) in at:
+            out.add(at[(hit, position + 1)])
+            continue
+        meta = hits[hit].node.metadata
+        index = meta.get("chunk")
+        after = chunk.get((str(meta.get("source")), index + 1)) if isinstance(index, int) else None
+        firsts = sorted(p for h, p in at if h == after)
+        if after is not None and firsts:
+            out.add(at[(after, firsts[0])])
+    return out
 
 
 def near_duplicate(item: Scored, chosen: list[Scored]) -> bool:
@@ -192,11 +240,13 @@ class ExtractiveAnswerer:
         min_score: float,
         max_sentences: int,
         names_for: Callable[[str], list[str]] = lambda term: [term],
+        message: Callable[..., str] | None = None,
     ) -> None:
         self.embed_model = embed_model
         self.min_score = min_score
         self.max_sentences = max_sentences
         self.names_for = names_for
+        self.message = message  # the reply templates, for what the evidence does not say
 
     def score(
         self,
@@ -235,15 +285,19 @@ class ExtractiveAnswerer:
         hits: list[NodeWithScore],
         no_evidence: Callable[[list[str]], str],
         parts: Sequence[Part] = (),
-        uncovered: Callable[[str], str] | None = None,
     ) -> Answer:
         """Cited sentences, or no_evidence(missing key terms) when the evidence is too weak;
-        a part of the question that nothing answers is named by uncovered(part)."""
+        a part of the question that nothing answers is named as such."""
         missing = missing_terms(question, hits, self.names_for)
         parts = parts or self.parts_of(question)
         scored = [] if missing else self.score(query_embedding, hits, question, parts)
         if not scored or scored[0][0] < self.min_score:
             return Answer(answer=no_evidence(missing), status="insufficient_evidence")
+        if len(parts) < 2 and NOT_GIVEN.search(scored[0][1].text) and self.message:
+            # The best evidence says the answer is not known ("pricing was not shared").
+            said = self._cite(scored[:1], hits)
+            reply = f"{self.message('stated_unknown')} {said.answer}"
+            return said.model_copy(update={"answer": reply, "status": "insufficient_evidence"})
         chosen, unanswered = (
             self.per_part(question, parts, scored, hits) if len(parts) > 1 else ([], [])
         )
@@ -252,11 +306,13 @@ class ExtractiveAnswerer:
         for item in scored:
             if len(chosen) >= limit or item[0] < floor:
                 break
-            if not near_duplicate(item, chosen):
+            if not near_duplicate(item, chosen) and (
+                not parts or adds_facts(item, chosen, question)
+            ):
                 chosen.append(item)
         answer = self._cite(chosen, hits)
-        if uncovered and unanswered:
-            said = " ".join(uncovered(part.asked) for part in unanswered)
+        if self.message and unanswered:
+            said = " ".join(self.message("part_not_answered", part=p.asked) for p in unanswered)
             answer = answer.model_copy(update={"answer": f"{answer.answer} {said}"})
         return answer
 
@@ -266,7 +322,12 @@ class ExtractiveAnswerer:
         if len(asked) < 2:
             return []
         return [
-            Part(ask.matched, self.embed_model.get_query_embedding(ask.matched), asked=ask.asked)
+            Part(
+                ask.matched,
+                self.embed_model.get_query_embedding(ask.matched),
+                asked=ask.asked,
+                points_back=ask.points_back,
+            )
             for ask in asked
         ]
 
@@ -286,10 +347,16 @@ class ExtractiveAnswerer:
         while len(taken) < len(parts):
             chosen = list(taken.values())
             sources = {c[1].source for c in chosen}
+            after = following(chosen, scored, hits)
             best, best_part, best_item = -1.0, -1, -1
             for p in (i for i in range(len(parts)) if i not in taken):
+                follows = parts[p].points_back
                 for i, item in enumerate(scored):
-                    fit = fits[p, i] + SAME_SOURCE_WEIGHT * (item[1].source in sources)
+                    fit = (
+                        fits[p, i]
+                        + SAME_SOURCE_WEIGHT * (item[1].source in sources)
+                        + NEXT_WEIGHT * (follows and item[1].text in after)
+                    )
                     if fit > best and not near_duplicate(item, chosen):
                         best, best_part, best_item = fit, p, i
             if best < self.min_score:
@@ -306,6 +373,7 @@ class ExtractiveAnswerer:
         blended with its fit to the whole question; stating a name or figure counts."""
         wanted = np.asarray(part.embedding)
         asked = set(tokens(part.text))
+        value = wanted_value(part.asked)
         return [
             PART_WEIGHT
             * (
@@ -315,6 +383,7 @@ class ExtractiveAnswerer:
             )
             + (1 - PART_WEIGHT) * score
             + FACT_WEIGHT * states_new_facts(sentence.text, question)
+            + FACT_WEIGHT * bool(value and value.search(sentence.text))
             - OFF_TOPIC * (not part.is_about(sentence, hits[sentence.hit]))
             for score, sentence, vec in scored
         ]
@@ -367,12 +436,12 @@ def with_support(main: Answer, support: Answer, limit: int = 2) -> Answer:
             citations.append(cited.model_copy(update={"n": numbers[key]}))
         return f"[{numbers[key]}]"
 
-    used = {c.source for c in main.citations}
+    said = {(c.source, c.locator) for c in main.citations}
     extra: list[str] = []
     for sentence in re.split(r"(?<=\][.!?])\s+", support.answer):
-        cited = {by_n[int(n)].source for n in re.findall(r"\[(\d+)\]", sentence)}
-        if len(extra) < limit and not cited & used:  # the records already say what these files say
-            extra.append(re.sub(r"\[(\d+)\]", renumber, sentence))
+        cited = {(by_n[int(n)].source, by_n[int(n)].locator) for n in NUMBER.findall(sentence)}
+        if len(extra) < limit and not cited & said:  # the answer already says what these say
+            extra.append(NUMBER.sub(renumber, sentence))
     return main.model_copy(
         update={"answer": " ".join([main.answer, *extra]), "citations": citations}
     )

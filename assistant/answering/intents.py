@@ -34,7 +34,10 @@ NAME = r"(?:[A-Z][\w.&-]*|\d[\w.]*)(?:\s+(?:[A-Z][\w.&-]*|\d[\w.]*))*"
 NAME_PAIR = re.compile(rf"(?<![\w-])({NAME})\s+(?:and|or|vs\.?|versus)\s+({NAME})(?![\w-])")
 RANGE_BEFORE = re.compile(r"\b(?:between|from)\s*$", re.I)
 MONTHS = {*MONTH_NAMES, *(m[:3] for m in MONTH_NAMES)}
-MIN_MATCHED_TERMS = 2  # a part with fewer terms of its own is matched with the first part
+MIN_MATCHED_TERMS = 2
+POINTS_BACK = re.compile(
+    r"\b(it|its|they|them|their|that|this|those|these)\b", re.I
+)  # a part with fewer terms of its own is matched with the first part
 
 
 class Ask(NamedTuple):
@@ -44,6 +47,7 @@ class Ask(NamedTuple):
     asked: str
     matched: str
     searched: str
+    points_back: bool = False  # "does that assume": the sentence after the last answer may say
 
 
 def split_parts(question: str) -> list[Ask]:
@@ -59,7 +63,8 @@ def split_parts(question: str) -> list[Ask]:
     for index, part in enumerate(parts):
         context = f"{part} ({parts[0]})" if index else part
         few_terms = len(tokens(part)) < MIN_MATCHED_TERMS
-        out.append(Ask(part, context if few_terms else part, context))
+        back = bool(index and POINTS_BACK.search(part))
+        out.append(Ask(part, context if few_terms else part, context, back))
     return out
 
 

@@ -144,8 +144,14 @@ class Answering:
         if evidence.records is None:
             self.of_kind(evidence, records.intents.read(embedding), focus.vendors, top_k)
         if evidence.records is not None and ROLLBACK.search(question):
-            for model_vendor in dict.fromkeys(p.vendor for p in evidence.records.trend if p.vendor):
-                terms = self.message("deprecation_terms_query", vendor=model_vendor)
+            records = evidence.records
+            for model_vendor in dict.fromkeys(p.vendor for p in records.trend if p.vendor):
+                targets = [v for vendor, v in records.rollback if vendor == model_vendor]
+                terms = self.message(
+                    "deprecation_terms_query",
+                    vendor=model_vendor,
+                    versions=", ".join(targets) or "older snapshots",
+                )
                 evidence.terms.append((terms, self.embed_query(terms), model_vendor))
         return evidence
 
@@ -166,7 +172,9 @@ class Answering:
             matched = searched if ask.matched == ask.searched else self.embed_query(ask.matched)
             found = frozenset(h.node.node_id for h in hits)
             names = tuple(n for v in named for n in self.catalog().names_for(v))
-            part = Part(ask.matched, matched, found, ask.asked, tuple(named), names)
+            part = Part(
+                ask.matched, matched, found, ask.asked, tuple(named), names, ask.points_back
+            )
             evidence.parts.append(part)
             evidence.passages += [h for h in hits if h.node.node_id not in seen]
             seen |= found
@@ -233,6 +241,7 @@ class Answering:
             self.settings.min_evidence_score,
             self.settings.answer_sentences,
             self.catalog().names_for,
+            self.message,
         )
         return answerer.answer(
             question,
@@ -240,7 +249,6 @@ class Answering:
             hits,
             lambda missing: self.no_evidence(question, vendor, missing),
             parts or (),
-            lambda part: self.message("part_not_answered", part=part),
         )
 
     def extract_found(
@@ -262,9 +270,16 @@ class Answering:
             return self.from_documents(evidence)
         answer = with_support(evidence.records, self.support(evidence))
         for terms, embedding, vendor in evidence.terms:
-            supported = self.extract_found(terms, embedding, vendor, self.settings.top_k)
-            answer = with_support(answer, supported, limit=1)
+            hits = self.vendor_terms(terms, embedding, vendor)
+            answer = with_support(answer, self.extract(terms, embedding, hits, vendor), limit=1)
         return answer
+
+    def vendor_terms(self, terms: str, embedding: list[float], vendor: str) -> list[NodeWithScore]:
+        """Passages with a vendor's terms: from its contracts when the inbox holds any."""
+        top_k = self.settings.top_k
+        return self.search(terms, embedding, vendor, top_k, doc_type="contract") or self.search(
+            terms, embedding, vendor, top_k
+        )
 
     def from_documents(self, evidence: Evidence) -> Answer:
         """Cited sentences from the passages about what the question names; what no document
@@ -274,7 +289,11 @@ class Answering:
         )
         if evidence.absent and len(evidence.absent) == len(evidence.asked):
             return Answer(answer=missing, status="insufficient_evidence")
-        passages = about(evidence.passages, evidence.named)
+        # The records were asked and did not answer: their raw rows would not either.
+        documents = [
+            h for h in evidence.passages if h.node.metadata.get("doc_type") not in RECORD_TYPES
+        ]
+        passages = about(documents, evidence.named)
         answer = self.extract(
             evidence.question, evidence.embedding, passages, evidence.vendor, evidence.parts
         )
@@ -315,7 +334,7 @@ class Answering:
             return answer
         passages = list(evidence.passages)
         for terms, embedding, vendor in evidence.terms:
-            passages += self.search(terms, embedding, vendor, self.settings.top_k)[:2]
+            passages += self.vendor_terms(terms, embedding, vendor)[:2]
         no_evidence = self.no_evidence(evidence.question, evidence.vendor, [])
         try:
             if stream:

@@ -246,6 +246,7 @@ class FactAnswerer:
             ev.say_change(change, out)
             if change.delta < 0 and ROLLBACK.search(question):
                 b = change.before
+                out.rollback.append((b.vendor or "", f"{b.model}-{b.version}"))  # a snapshot id
                 out.say(
                     f"Version {b.version} is the last good version to roll back to: it scored "
                     f"{ev.fmt(b.score)} on {b.date}",

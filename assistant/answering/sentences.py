@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from assistant.core.tables import TABLE_RULE, table_cells
 
 # A sentence ends at . ! or ? (maybe closed by a quote or bracket) before a capital or a quote.
-SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"')\]”]))\s+(?=[A-Z\"“(])")
+# A bold lead-in ("**Service credit.** October has ...") ends a sentence of its own.
+SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"')\]”])|(?<=[.!?]\*\*))\s+(?=[A-Z\"“(*])")
 ABBREVIATIONS = ("Dr.", "Mr.", "Ms.", "Mrs.", "St.", "No.", "Inc.", "Co.", "Ltd.", "vs.", "approx.")
 BLOCK_START = re.compile(r"^\s*(?:#+|[-*•]|\d+[.)]|\|)\s+")  # headings, list items, table rows
 WRAP_WIDTH = 60  # a line at least this long without a full stop probably wraps into the next

@@ -97,3 +97,37 @@ def states_new_facts(text: str, question: str) -> bool:
     return any(
         t.strip(".-").lower() not in asked and t.strip(".-") not in COMMON_CAPITALS for t in stated
     )
+
+
+# What kind of value a part of a question asks for: "by when?" a date, "how much?" a figure.
+_MONTH = "|".join(MONTH_NAMES)
+DATE_TEXT = (
+    rf"\b20\d\d-[01]\d(?:-[0-3]\d)?\b|"
+    rf"\b\d{{1,2}} (?:{_MONTH})\b|\b(?:{_MONTH}) (?:\d{{1,2}}|20\d\d)\b"
+)
+DATE = re.compile(DATE_TEXT)
+FIGURE = re.compile(r"\d")
+# "by when", "until when", "since when": the answer states the date after the same word
+WHEN_WITH = re.compile(r"^(by|until|till|since|from)\s+when\b", re.I)
+WANTS_DATE = re.compile(
+    r"^(?:\w+ )?when\b|\bwhat (?:date|day)\b|"
+    r"\bhow long\b.*\b(?:stay|remain|keep|available|callable)",
+    re.I,
+)
+WANTS_FIGURE = re.compile(
+    r"\bhow (?:much|many|large|big|long|often|far)\b|"
+    r"\bwhat (?:price|cost|share|percentage|threshold|volume|margin|rate)\b",
+    re.I,
+)
+
+
+def wanted_value(part: str) -> re.Pattern[str] | None:
+    """The pattern of the value a part asks for, when it asks for a date or a figure."""
+    joined = WHEN_WITH.match(part)
+    if joined:
+        return re.compile(rf"\b{joined.group(1)}\s+(?:the\s+)?(?:{DATE_TEXT})", re.I)
+    if WANTS_DATE.search(part):
+        return DATE
+    if WANTS_FIGURE.search(part):
+        return FIGURE
+    return None

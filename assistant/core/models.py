@@ -55,6 +55,9 @@ class Answer(BaseModel):
     trend: list[EvalPoint] = Field(default_factory=list, exclude=True)
     # The vendors an answer from the records is about: passages that support it come from them.
     focus: list[str] = Field(default_factory=list, exclude=True)
+    # The snapshots it names to roll back to, as (vendor, snapshot id): their vendor's
+    # terms say how long they stay callable.
+    rollback: list[tuple[str, str]] = Field(default_factory=list, exclude=True)
 
 
 @dataclass(frozen=True)
