@@ -312,8 +312,8 @@ class ExtractiveAnswerer:
                 chosen.append(item)
         answer = self._cite(chosen, hits)
         if self.message and unanswered:
-            said = " ".join(self.message("part_not_answered", part=p.asked) for p in unanswered)
-            answer = answer.model_copy(update={"answer": f"{answer.answer} {said}"})
+            gaps = " ".join(self.message("part_not_answered", part=p.asked) for p in unanswered)
+            answer = answer.model_copy(update={"answer": f"{answer.answer} {gaps}"})
         return answer
 
     def parts_of(self, question: str) -> list[Part]:

@@ -144,9 +144,9 @@ class Answering:
         if evidence.records is None:
             self.of_kind(evidence, records.intents.read(embedding), focus.vendors, top_k)
         if evidence.records is not None and ROLLBACK.search(question):
-            records = evidence.records
-            for model_vendor in dict.fromkeys(p.vendor for p in records.trend if p.vendor):
-                targets = [v for vendor, v in records.rollback if vendor == model_vendor]
+            found = evidence.records
+            for model_vendor in dict.fromkeys(p.vendor for p in found.trend if p.vendor):
+                targets = [v for vendor, v in found.rollback if vendor == model_vendor]
                 terms = self.message(
                     "deprecation_terms_query",
                     vendor=model_vendor,
