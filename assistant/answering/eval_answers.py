@@ -118,12 +118,21 @@ def version_changes(rows: list[EvalResult]) -> list[Change]:
             key=lambda v: (min(e.date for e in points if e.version == v), v),
         )
         for old, new in pairwise(versions):
-            after = max((e for e in points if e.version == new), key=lambda e: e.date)
-            earlier = [e for e in points if e.version == old]
-            same_run = [e for e in earlier if e.source == after.source]
-            before = max(same_run or earlier, key=lambda e: e.date)
-            changes.append(Change(key, before, after))
+            changes.append(Change(key, *switch(points, old, new)))
     return changes
+
+
+def switch(points: list[EvalResult], old: str, new: str) -> tuple[EvalResult, EvalResult]:
+    """The results that measure a switch of versions: both scored in one run (the latest such
+    run), else the new version's first result against the old one's last before it."""
+    olds = [e for e in points if e.version == old]
+    news = [e for e in points if e.version == new]
+    side_by_side = [(o, n) for o in olds for n in news if (o.source, o.date) == (n.source, n.date)]
+    if side_by_side:
+        return max(side_by_side, key=lambda pair: pair[1].date)
+    after = min(news, key=lambda e: e.date)
+    before = max([o for o in olds if o.date <= after.date] or olds, key=lambda e: e.date)
+    return before, after
 
 
 def say_change(change: Change, out: Cited) -> None:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from llama_index.core.schema import NodeWithScore
 
-    from assistant.answering.extractive import Part
+    from assistant.answering.parts import Part
     from assistant.core.models import Answer
 
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from string import Template
 from typing import TYPE_CHECKING
 
-from assistant.answering.extractive import Sentence, candidate_sentences, quote_locator
+from assistant.answering.candidates import Sentence, candidate_sentences
+from assistant.answering.extractive import quote_locator
 from assistant.core.models import Answer, Citation
 
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
@@ -79,10 +79,12 @@ def by_name(part: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Reading:
-    """How well a question matches each intent (records intents, then document kinds)."""
+    """How well a question matches each intent: of the records, of a kind of document, and
+    of the checkpoint list."""
 
     records: dict[str, float]
     documents: dict[str, float]
+    checkpoints: dict[str, float] = field(default_factory=dict)
 
     @property
     def record_intent(self) -> str:
@@ -96,20 +98,25 @@ class Reading:
         return self.records.get(intent, self.documents.get(intent, 0.0))
 
 
+GROUPS = ("records", "documents", "checkpoints")
+
+
 class Intents:
     """The described intents, embedded once."""
 
     def __init__(self, prompts_dir: Path, embed: Embed) -> None:
         data = yaml.safe_load((prompts_dir / "intents.yaml").read_text("utf-8")) or {}
-        self.records: dict[str, list[str]] = data.get("records", {})
-        self.documents: dict[str, list[str]] = data.get("documents", {})
+        self.groups: dict[str, dict[str, list[str]]] = {g: data.get(g) or {} for g in GROUPS}
+        self.records = self.groups["records"]
+        self.documents = self.groups["documents"]
         self.embed = embed
 
     @cached_property
     def _matrix(self) -> tuple[list[tuple[str, str]], np.ndarray]:
-        labels = [("records", i) for i, texts in self.records.items() for _ in texts]
-        labels += [("documents", k) for k, texts in self.documents.items() for _ in texts]
-        texts = [t for group in (self.records, self.documents) for ts in group.values() for t in ts]
+        labels = [
+            (g, i) for g, intents in self.groups.items() for i, ts in intents.items() for _ in ts
+        ]
+        texts = [t for intents in self.groups.values() for ts in intents.values() for t in ts]
         return labels, np.asarray(self.embed(texts))
 
     def read(self, embedding: list[float]) -> Reading:
@@ -118,7 +125,5 @@ class Intents:
         best: dict[tuple[str, str], float] = {}
         for label, score in zip(labels, similarity, strict=True):
             best[label] = max(best.get(label, -1.0), float(score))
-        return Reading(
-            records={i: s for (group, i), s in best.items() if group == "records"},
-            documents={k: s for (group, k), s in best.items() if group == "documents"},
-        )
+        by_group = {g: {i: s for (group, i), s in best.items() if group == g} for g in GROUPS}
+        return Reading(**by_group)

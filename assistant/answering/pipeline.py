@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING
 from llama_index.core.schema import QueryBundle
 
 from assistant.answering.evidence import Evidence, about, clean_question
-from assistant.answering.extractive import ExtractiveAnswerer, Part, with_support
+from assistant.answering.extractive import ExtractiveAnswerer, with_support
 from assistant.answering.followups import standalone_question
 from assistant.answering.generation import words
 from assistant.answering.intents import Reading, split_parts
+from assistant.answering.parts import Part
 from assistant.answering.records import ROLLBACK
 from assistant.answering.retrieval import Focus, retrieve, years_in
 from assistant.answering.terms import missing_terms
@@ -74,6 +75,8 @@ class Answering:
         self.message = messages
         self.generator = generator
         self.max_question_chars = max_question_chars
+        # Set by the app: answers a question that asks for the checkpoint list itself.
+        self.checklist: Callable[[str, str | None], Answer | None] | None = None
 
     @property
     def embed_model(self) -> BaseEmbedding:
@@ -100,6 +103,12 @@ class Answering:
             empty = not self.store.exists()
         if empty:
             yield Answer(answer=self.message("empty_index"), status="insufficient_evidence")
+            return
+        listed = self.checklist(question, vendor) if self.checklist else None
+        if listed is not None:
+            if stream:
+                yield from words(listed)
+            yield listed
             return
         evidence = self.evidence(question, vendor, top_k or self.settings.top_k)
         if self.generator is None:
@@ -158,26 +167,34 @@ class Answering:
     def search_parts(self, evidence: Evidence, top_k: int, focus: Focus) -> None:
         """Each part of a compound question searched on its own ("..., and by when?"), so
         every part has passages that can answer it."""
-        asks = split_parts(evidence.question)
-        if len(asks) < 2:
-            return
+        parts, found = self.parts_found(evidence.question, evidence.vendor, top_k, focus)
         seen = {h.node.node_id for h in evidence.passages}
+        evidence.parts = parts
+        evidence.passages += [h for h in found if h.node.node_id not in seen]
+
+    def parts_found(
+        self, question: str, vendor: str | list[str] | None, top_k: int, focus: Focus
+    ) -> tuple[list[Part], list[NodeWithScore]]:
+        """The parts of a compound question (none for a simple one), each with the passages
+        its own search found."""
+        asks = split_parts(question)
+        if len(asks) < 2:
+            return [], []
+        parts: list[Part] = []
+        found: dict[str, NodeWithScore] = {}
         for ask in asks:
             searched = self.embed_query(ask.searched)
             named = self.catalog().detect(ask.asked)  # "... for Claude" keeps to Anthropic
             part_focus = Focus(named, focus.years) if named else focus
-            hits = self.search(
-                ask.searched, searched, evidence.vendor, top_k // 2, focus=part_focus
-            )
+            hits = self.search(ask.searched, searched, vendor, top_k // 2, focus=part_focus)
             matched = searched if ask.matched == ask.searched else self.embed_query(ask.matched)
-            found = frozenset(h.node.node_id for h in hits)
+            ids = frozenset(h.node.node_id for h in hits)
             names = tuple(n for v in named for n in self.catalog().names_for(v))
-            part = Part(
-                ask.matched, matched, found, ask.asked, tuple(named), names, ask.points_back
+            parts.append(
+                Part(ask.matched, matched, ids, ask.asked, tuple(named), names, ask.points_back)
             )
-            evidence.parts.append(part)
-            evidence.passages += [h for h in hits if h.node.node_id not in seen]
-            seen |= found
+            found.update((h.node.node_id, h) for h in hits if h.node.node_id not in found)
+        return parts, list(found.values())
 
     def of_kind(self, evidence: Evidence, reading: Reading, vendors: list[str], top_k: int) -> None:
         """A question for one kind of document (a contract's terms, a roadmap, an earnings
@@ -234,6 +251,7 @@ class Answering:
         hits: list[NodeWithScore],
         vendor: str | None,
         parts: list[Part] | None = None,
+        exact: bool = True,
     ) -> Answer:
         """The extractive answer from retrieved passages (see assistant/answering/extractive.py)."""
         answerer = ExtractiveAnswerer(
@@ -249,6 +267,7 @@ class Answering:
             hits,
             lambda missing: self.no_evidence(question, vendor, missing),
             parts or (),
+            exact,
         )
 
     def extract_found(
@@ -271,7 +290,9 @@ class Answering:
         answer = with_support(evidence.records, self.support(evidence))
         for terms, embedding, vendor in evidence.terms:
             hits = self.vendor_terms(terms, embedding, vendor)
-            answer = with_support(answer, self.extract(terms, embedding, hits, vendor), limit=1)
+            # The terms search names the snapshot to roll back to; the terms may not.
+            found = self.extract(terms, embedding, hits, vendor, exact=False)
+            answer = with_support(answer, found, limit=1)
         return answer
 
     def vendor_terms(self, terms: str, embedding: list[float], vendor: str) -> list[NodeWithScore]:
@@ -306,11 +327,19 @@ class Answering:
         ("the vendor behind our fallback"), never the records' own rows again."""
         records = evidence.records
         focus = records.focus if records is not None and records.focus else None
-        hits = evidence.passages
+        question, embedding, hits = evidence.question, evidence.embedding, evidence.passages
+        if records is not None and records.beyond:
+            question = records.beyond
+            embedding = self.embed_query(question)
+        parts: list[Part] = []
         if focus:
-            hits = self.search(evidence.question, evidence.embedding, focus, self.settings.top_k)
+            top_k = self.settings.top_k
+            hits = self.search(question, embedding, focus, top_k)
+            parts, found = self.parts_found(question, focus, top_k, self.focus(question))
+            seen = {h.node.node_id for h in hits}
+            hits += [h for h in found if h.node.node_id not in seen]
         hits = [h for h in hits if h.node.metadata.get("doc_type") not in RECORD_TYPES]
-        return self.extract(evidence.question, evidence.embedding, hits, evidence.vendor)
+        return self.extract(question, embedding, hits, evidence.vendor, parts)
 
     def generated(self, evidence: Evidence, stream: bool) -> Writing:
         """The language model's answer, checked, with the records' table and chart kept."""

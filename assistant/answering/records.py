@@ -15,7 +15,7 @@ from assistant.answering import eval_answers as ev
 from assistant.answering import registry_answers as reg
 from assistant.answering.cited import Cited, answered, citations, listed
 from assistant.answering.intents import Intents, Reading
-from assistant.answering.slots import FALLBACK_WORDS, SlotFinder, Slots
+from assistant.answering.slots import FALLBACK_WORDS, REGISTRY_WORDS, SlotFinder, Slots, words
 from assistant.core.models import Answer, Citation, EvalPoint
 from assistant.core.records import EvalResult, Workflow
 
@@ -50,10 +50,13 @@ def best_intent(reading: Reading, slots: Slots) -> str:
 
 
 def about_records(
-    score: float, document_score: float, slots: Slots, record_hits: int, intent: str
+    score: float, document_score: float, slots: Slots, record_hits: int, intent: str, question: str
 ) -> bool:
     """Whether the records answer the question better than the documents: by how far its
-    records intent beats the best document kind, given what names the records' own values."""
+    records intent beats the best document kind, given what names the records' own values or
+    speaks of what they hold (workflows, fallbacks)."""
+    if slots.workflows and (slots.fallback_role or slots.primary_role):
+        return True  # a named workflow's fallback or primary: only the registry says
     if slots.workflows or (slots.vendors and intent in ("dependency", "workflows")):
         return score >= document_score - NAMED_MARGIN
     grounded = (
@@ -61,6 +64,7 @@ def about_records(
         or slots.lacking_fallback
         or record_hits >= 2
         or (slots.models and record_hits >= 1)
+        or REGISTRY_WORDS.search(question)
     )
     return score >= document_score + (0.0 if grounded else UNGROUNDED_MARGIN)
 
@@ -96,9 +100,8 @@ class FactAnswerer:
         reading = self.intents.read(embedding)
         intent = best_intent(reading, slots)
         score = reading.records[reading.record_intent]  # the slots choose, they do not decide
-        if not about_records(
-            score, reading.score(reading.document_kind), slots, record_hits, intent
-        ):
+        document_score = reading.score(reading.document_kind)
+        if not about_records(score, document_score, slots, record_hits, intent, question):
             return None
         involved = {v for w in self.workflows for v in (w.primary_vendor, w.fallback_vendor)}
         unused = not slots.workflows and not set(slots.vendors) & involved
@@ -134,6 +137,7 @@ class FactAnswerer:
         answer.focus = focus
         if slots.workflows:
             answer.table = reg.fallback_table(slots.workflows[0], self.evals)
+            answer.beyond = beyond(question, slots.workflows[0])
         return answer
 
     def none_selected(self, slots: Slots) -> Answer:
@@ -263,6 +267,15 @@ class FactAnswerer:
 
     def finish(self, out: Cited) -> Answer:
         return answered(out, self.document)
+
+
+def beyond(question: str, w: Workflow) -> str:
+    """What the passages can add to a workflow's records: the question without the workflow's
+    names and roles ("has the vendor behind our claims fallback had an incident?" asks the
+    fallback vendor's passages about an incident)."""
+    named = set().union(*(words(n) for n in filter(None, [w.name, w.display_name, *w.aliases])))
+    kept = [t for t in question.split() if not (words(t) & named or FALLBACK_WORDS.search(t))]
+    return " ".join(kept)
 
 
 def compared(w: Workflow, slots: Slots) -> list[str]:

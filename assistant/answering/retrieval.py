@@ -101,7 +101,7 @@ def by_best_sentence(
     """Chunks reordered as the answerer scores sentences: the best sentence's similarity to
     the question, mixed with the chunk's. Finer than chunk similarity; every sentence of every
     candidate is embedded, so it is slow on a CPU (off by default, see the README)."""
-    from assistant.answering.extractive import SENTENCE_WEIGHT, candidate_sentences
+    from assistant.answering.candidates import SENTENCE_WEIGHT, candidate_sentences
 
     sentences = candidate_sentences(hits)
     if not sentences or query.embedding is None:

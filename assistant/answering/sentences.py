@@ -11,6 +11,7 @@ from assistant.core.tables import TABLE_RULE, table_cells
 # A sentence ends at . ! or ? (maybe closed by a quote or bracket) before a capital or a quote.
 # A bold lead-in ("**Service credit.** October has ...") ends a sentence of its own.
 SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"')\]”])|(?<=[.!?]\*\*))\s+(?=[A-Z\"“(*])")
+INITIAL = re.compile(r"(?:^|[\s(])[A-Z]\.$")  # "K. Pölzl": an initial does not end a sentence
 ABBREVIATIONS = ("Dr.", "Mr.", "Ms.", "Mrs.", "St.", "No.", "Inc.", "Co.", "Ltd.", "vs.", "approx.")
 BLOCK_START = re.compile(r"^\s*(?:#+|[-*•]|\d+[.)]|\|)\s+")  # headings, list items, table rows
 WRAP_WIDTH = 60  # a line at least this long without a full stop probably wraps into the next
@@ -29,7 +30,8 @@ def sentence_pieces(text: str) -> list[tuple[int, int]]:
     """Start and end offsets of the sentences of one block of text."""
     cuts = [0]
     for match in SENTENCE_END.finditer(text):
-        if not text[cuts[-1] : match.start()].endswith(ABBREVIATIONS):
+        before = text[cuts[-1] : match.start()]
+        if not before.endswith(ABBREVIATIONS) and not INITIAL.search(before):
             cuts.extend([match.start(), match.end()])
     cuts.append(len(text))
     return [(cuts[i], cuts[i + 1]) for i in range(0, len(cuts) - 1, 2)]

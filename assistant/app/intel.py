@@ -18,6 +18,7 @@ from assistant.answering.intents import Intents
 from assistant.answering.pipeline import Answering
 from assistant.answering.records import FactAnswerer
 from assistant.app.guards import ingestion, store_access, writes_index
+from assistant.briefing.asked import ChecklistQuestions
 from assistant.briefing.checkpoints import Briefing, Checklist, run_briefing
 from assistant.briefing.render import render
 from assistant.core.catalog import VendorCatalog
@@ -75,6 +76,9 @@ class VendorIntel:
             messages=self.message,
             generator=self.generator(),  # a missing package or prompt file is reported at start
             max_question_chars=settings.limits.max_question_chars,
+        )
+        self.answering.checklist = ChecklistQuestions(
+            self.answering, Checklist.load(settings.prompts_dir), self.briefed_vendors
         )
 
     # -- the parts, made on first use ------------------------------------------------------

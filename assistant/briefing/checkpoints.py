@@ -123,7 +123,11 @@ class CheckpointRunner:
             logger.warning("no summary for %s: %s", vendor, exc)
             return None
 
-    def checkpoint(self, item: dict[str, Any], vendor: str) -> CheckpointResult:
+    def checkpoint(
+        self, item: dict[str, Any], vendor: str, asked: str | None = None
+    ) -> CheckpointResult:
+        """One checkpoint for one vendor; `asked`, a user's own question, is what the
+        documents' sentences are chosen to answer."""
         kind = item["kind"]
         missing = str(item["missing"]).format(vendor=vendor)
         if kind == "fallback":
@@ -133,7 +137,7 @@ class CheckpointRunner:
         elif kind == "open_source":
             status, answer = self.open_source(vendor, missing)
         else:
-            status, answer = self.from_documents(item, vendor, missing)
+            status, answer = self.from_documents(item, vendor, missing, asked)
         dates = [c.published for c in answer.citations if c.published]
         newest = max(dates) if dates else None
         return CheckpointResult(
@@ -147,16 +151,22 @@ class CheckpointRunner:
         )
 
     def from_documents(
-        self, item: dict[str, Any], vendor: str, missing: str
+        self, item: dict[str, Any], vendor: str, missing: str, asked: str | None = None
     ) -> tuple[Status, Answer]:
         """Checkpoint 1 from the vendor's roadmap documents: dated milestones are evidence, a
         roadmap without dates is partial, no roadmap is a gap."""
         question = str(item["search"]).format(vendor=vendor)
         embedding = self.answering.embed_query(question)
         top_k = self.answering.settings.top_k
-        hits = self.answering.search(question, embedding, vendor, top_k, doc_type="roadmap")
+        kind_of = "roadmap"
+        hits = self.answering.search(question, embedding, vendor, top_k, doc_type=kind_of)
         if not hits:
             return "gap", gap(missing)
+        if asked:  # the user's own question chooses the sentences, from its passages too
+            question, embedding = asked, self.answering.embed_query(asked)
+            seen = {h.node.node_id for h in hits}
+            more = self.answering.search(question, embedding, vendor, top_k, doc_type=kind_of)
+            hits += [h for h in more if h.node.node_id not in seen]
         found = self.answering.extract(question, embedding, hits, vendor)
         if found.status != "answered":
             return "gap", gap(missing)

@@ -1,0 +1,103 @@
+"""The sentences of retrieved passages that could be cited: what counts as a sentence (not a
+heading, a byline or a broken title), a record row said from its fields, and how two
+sentences compare."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from assistant.answering.sentences import Span, split_passage, split_yaml_blocks
+from assistant.storage.sparse import STOPWORDS, tokens
+
+if TYPE_CHECKING:
+    from llama_index.core.schema import NodeWithScore
+
+MIN_WORDS = 4
+MIN_HEADLINE_WORDS = 8
+MAX_LABEL_WORDS, LABEL_SHARE = 12, 0.75  # a byline: short, and names and figures nearly all
+NEAR_DUPLICATE = 0.92
+LEXICAL_WEIGHT = 0.3  # what sharing the question's own terms (figures, ids, names) adds
+SENTENCE_WEIGHT = 0.7  # the rest of the score is the whole chunk's similarity
+
+
+@dataclass(frozen=True)
+class Sentence:
+    span: Span
+    hit: int  # index of the retrieved chunk it comes from
+    position: int  # order within that chunk
+    source: str = ""  # the file it comes from
+
+    @property
+    def text(self) -> str:
+        return self.span.text
+
+
+Scored = tuple[float, Sentence, np.ndarray]  # a sentence's score, the sentence, its embedding
+
+
+def candidate_sentences(hits: list[NodeWithScore]) -> list[Sentence]:
+    """Sentences worth citing; a table row is cited whole, YAML by item or comment."""
+    candidates: list[Sentence] = []
+    for index, hit in enumerate(hits):
+        text = hit.node.get_content()
+        meta = hit.node.metadata
+        if meta.get("unit") is None and str(meta.get("locator", "")).startswith(("row", "line ")):
+            spans = [Span(said_row(text), 0, 0)]
+        elif str(meta.get("source", "")).endswith((".yaml", ".yml")):
+            spans = split_yaml_blocks(text)
+        else:
+            header = meta.get("table_header")
+            spans = split_passage(
+                text, meta.get("unit") == "paragraph", header if isinstance(header, str) else None
+            )
+        for position, span in enumerate(spans):
+            if worth_citing(span.text):
+                candidates.append(Sentence(span, index, position, str(meta.get("source", ""))))
+    return candidates
+
+
+def said_row(text: str) -> str:
+    """A record row ('date: 2026-10-15; model: m-3; score: 91') said as a sentence from its
+    fields: 'date 2026-10-15, model m-3, score 91.'"""
+    fields = [f.split(":", 1) for f in " ".join(text.split()).split("; ")]
+    if not all(len(f) == 2 for f in fields):
+        return " ".join(text.split())
+    return ", ".join(f"{k.strip().replace('_', ' ')} {v.strip()}" for k, v in fields) + "."
+
+
+def worth_citing(text: str) -> bool:
+    """A sentence, not a heading: a line without a full stop needs more words to say
+    something ("Tooling milestones" does not; a headline with its facts does), and must not
+    stop mid-phrase (a title broken over lines: "... but keeps the")."""
+    words = text.split()
+    if len(words) < MIN_WORDS or is_label(words):
+        return False
+    if text.rstrip().endswith((".", "!", "?", ":", ")")):
+        return True
+    return len(words) >= MIN_HEADLINE_WORDS and words[-1].lower() not in STOPWORDS
+
+
+def is_label(words: list[str]) -> bool:
+    """A byline or a caption ("Vendor Management, AI Program Office, 2026-09-11."): short,
+    and nearly every word a name or a figure."""
+    named = sum(w[:1].isupper() or any(c.isdigit() for c in w) for w in words)
+    return len(words) <= MAX_LABEL_WORDS and named >= LABEL_SHARE * len(words)
+
+
+def near_duplicate(item: Scored, chosen: list[Scored]) -> bool:
+    """The same sentence again (overlapping chunks repeat it) or one saying nearly the same."""
+    return any(
+        item[1] is other[1] or float(item[2] @ other[2]) >= NEAR_DUPLICATE for other in chosen
+    )
+
+
+def shared_terms(asked: set[str], text: str) -> float:
+    """The share of the question's terms the sentence uses, figures and ids counting double."""
+    if not asked:
+        return 0.0
+    weight = {t: 2.0 if any(ch.isdigit() for ch in t) else 1.0 for t in asked}
+    found = asked & set(tokens(text))
+    return sum(weight[t] for t in found) / sum(weight.values())
