@@ -17,7 +17,7 @@ import yaml
 
 from assistant.core.front_matter import split_front_matter
 from assistant.core.safe_yaml import parse_yaml_safely
-from ingest.metadata import parse_date
+from ingest.metadata import latest_dated, parse_date, stated_date
 
 
 class LoadError(Exception):
@@ -87,7 +87,7 @@ def load_text(path: Path) -> LoadedFile:
     return LoadedFile(
         sections=[Section(body, "lines", front.line_count + 1)],
         title=str(title) if title else None,
-        published=parse_date(front.fields.get("published")),
+        published=stated_date(body, front.fields),
         fields=front.fields,
     )
 
@@ -255,6 +255,7 @@ def load_csv(path: Path) -> LoadedFile:
     except (StopIteration, csv.Error) as exc:
         raise LoadError(f"no header row ({exc})") from exc
     sections: list[Section] = []
+    records: list[dict[str, Any]] = []
     problems: list[str] = []
     row_number = 1
     while True:
@@ -273,17 +274,18 @@ def load_csv(path: Path) -> LoadedFile:
                 f"row {row_number}: expected {len(header)} fields, found {len(row)}; row skipped"
             )
             continue
-        sections.append(
-            Section(record_text(dict(zip(header, row, strict=True))), "row", row_number)
-        )
+        record = dict(zip(header, row, strict=True))
+        records.append(record)
+        sections.append(Section(record_text(record), "row", row_number))
     if not sections:
         raise LoadError("no valid data rows" + (f" ({problems[0]})" if problems else ""))
-    return LoadedFile(sections, problems=problems, raw_text=text)
+    return LoadedFile(sections, problems=problems, raw_text=text, published=latest_dated(records))
 
 
 def load_jsonl(path: Path) -> LoadedFile:
     """JSON Lines, one section per object; malformed lines are reported and skipped."""
     sections: list[Section] = []
+    records: list[dict[str, Any]] = []
     problems: list[str] = []
     text = read_text_file(path)
     for number, line in enumerate(text.splitlines(), start=1):
@@ -298,9 +300,10 @@ def load_jsonl(path: Path) -> LoadedFile:
             problems.append(f"line {number}: not a JSON object; line skipped")
             continue
         sections.append(Section(record_text(record), "line", number))
+        records.append(record)
     if not sections:
         raise LoadError("no valid JSON lines" + (f" ({problems[0]})" if problems else ""))
-    return LoadedFile(sections, problems=problems, raw_text=text)
+    return LoadedFile(sections, problems=problems, raw_text=text, published=latest_dated(records))
 
 
 def load_yaml(path: Path) -> LoadedFile:
@@ -314,6 +317,7 @@ def load_yaml(path: Path) -> LoadedFile:
     return LoadedFile(
         [Section(text, "lines", 1, by_line=True)],
         title=str(title) if title else None,
+        published=stated_date(text, data if isinstance(data, dict) else None),
         raw_text=text,
         yaml_tree=(data, root),
     )

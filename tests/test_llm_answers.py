@@ -120,6 +120,26 @@ def test_the_model_answers_from_numbered_sources_and_each_citation_is_checked(
     assert any("99.9% monthly uptime" in text for _, text in prompt_sources.values())
 
 
+def test_each_part_of_a_compound_question_brings_its_own_passages_to_the_model(
+    fakes: Callable[..., list[FakeLLM]], with_llm: Callable[..., VendorIntel]
+) -> None:
+    (primary,) = fakes("primary")
+    primary.always(Reply(UPTIME))
+    question = (
+        "What uptime does Alibaba Cloud commit to for qwen-max, and under what licence was "
+        "DeepSeek-R1 released?"
+    )
+
+    result = with_llm(primary).ask(question)
+
+    (request,) = primary.received
+    files = {file for file, _ in sources(request.body).values()}
+    assert {SLA, "articles/deepseek-r1-pricing.md"} <= files
+    licence = [text for file, text in sources(request.body).values() if "MIT" in text]
+    assert licence, "the licence part's passage is not in the prompt"
+    assert result.status == "answered" and "99.9% monthly uptime" in result.answer
+
+
 def test_citations_of_sources_that_do_not_exist_never_reach_the_reader(
     fakes: Callable[..., list[FakeLLM]], with_llm: Callable[..., VendorIntel]
 ) -> None:

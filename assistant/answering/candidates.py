@@ -4,6 +4,7 @@ sentences compare."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,7 @@ MIN_WORDS = 4
 MIN_HEADLINE_WORDS = 8
 MAX_LABEL_WORDS, LABEL_SHARE = 12, 0.75  # a byline: short, and names and figures nearly all
 NEAR_DUPLICATE = 0.92
+FIGURE = re.compile(r"\d[\d.,]*")
 LEXICAL_WEIGHT = 0.3  # what sharing the question's own terms (figures, ids, names) adds
 SENTENCE_WEIGHT = 0.7  # the rest of the score is the whole chunk's similarity
 
@@ -88,9 +90,16 @@ def is_label(words: list[str]) -> bool:
 
 
 def near_duplicate(item: Scored, chosen: list[Scored]) -> bool:
-    """The same sentence again (overlapping chunks repeat it) or one saying nearly the same."""
+    """The same sentence again (overlapping chunks repeat it) or one saying nearly the same
+    with the same figures: two table rows alike but for their figures are both kept."""
     return any(
-        item[1] is other[1] or float(item[2] @ other[2]) >= NEAR_DUPLICATE for other in chosen
+        item[1] is other[1]
+        or item[1].text == other[1].text
+        or (
+            float(item[2] @ other[2]) >= NEAR_DUPLICATE
+            and FIGURE.findall(item[1].text) == FIGURE.findall(other[1].text)
+        )
+        for other in chosen
     )
 
 

@@ -22,7 +22,7 @@ from assistant.answering.candidates import (
 )
 from assistant.answering.intents import split_parts
 from assistant.answering.parts import Part, adds_facts, per_part
-from assistant.answering.terms import missing_terms, wanted_value
+from assistant.answering.terms import full_names, missing_terms, wanted_value
 from assistant.core.locators import span_label
 from assistant.core.models import Answer, Citation
 from assistant.storage.sparse import tokens
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 NEAR_BEST = 0.12  # sentences this far below the best one do not make the answer
 SHORTLIST = 24  # sentences embedded per answer, at most
+COVER_WEIGHT = 0.5  # a sentence adding question terms no chosen sentence covers
 MAX_SENTENCES = 6  # an executive reads three to six
 PART_SHORTLIST = 8  # sentences added to the shortlist for each part of a compound question
 NUMBER = re.compile(r"\[(\d+)\]")  # a citation marker
@@ -44,6 +45,35 @@ NOT_GIVEN = re.compile(
     r"\bdeclined to (?:say|comment|give|disclose)\b|\bgave no\b",
     re.I,
 )
+
+
+def next_best(left: list[Scored], chosen: list[Scored], question: str) -> Scored | None:
+    """The sentence to add next: the best scored, counting the question's terms it covers that
+    the sentences chosen so far do not ("revenue and operating margin" gets both rows)."""
+    asked = set(tokens(question))
+    covered = {t for c in chosen for t in tokens(c[1].text)}
+    fresh = [item for item in left if not near_duplicate(item, chosen)]
+    if not fresh or not asked:
+        return fresh[0] if fresh else None
+    return max(
+        fresh,
+        key=lambda item: (
+            item[0] + COVER_WEIGHT * len((asked - covered) & set(tokens(item[1].text))) / len(asked)
+        ),
+    )
+
+
+def stated_unknown(question: str, scored: list[Scored]) -> Scored | None:
+    """The best sentence about what the question names ("Gemini 4 Ultra"), when it says the
+    asked fact is not known; None otherwise."""
+    names = [" ".join(n.lower().replace("-", " ").split()) for n in full_names(question)]
+    about = [
+        item
+        for item in scored
+        if all(n in " ".join(item[1].text.lower().replace("-", " ").split()) for n in names)
+    ]
+    best = about[0] if about else None
+    return best if best is not None and NOT_GIVEN.search(best[1].text) else None
 
 
 def shortlist(
@@ -159,9 +189,10 @@ class ExtractiveAnswerer:
         scored = [] if missing else self.score(query_embedding, hits, question, parts)
         if not scored or scored[0][0] < self.min_score:
             return Answer(answer=no_evidence(missing), status="insufficient_evidence")
-        if len(parts) < 2 and NOT_GIVEN.search(scored[0][1].text) and self.message:
+        unknown = stated_unknown(question, scored) if len(parts) < 2 else None
+        if unknown is not None and self.message:
             # The best evidence says the answer is not known ("pricing was not shared").
-            said = self._cite(scored[:1], hits)
+            said = self._cite([unknown], hits)
             reply = f"{self.message('stated_unknown')} {said.answer}"
             return said.model_copy(update={"answer": reply, "status": "insufficient_evidence"})
         chosen, unanswered = (
@@ -169,13 +200,16 @@ class ExtractiveAnswerer:
         )
         limit = min(MAX_SENTENCES, max(self.max_sentences, len(chosen) + 1))
         floor = max(self.min_score, scored[0][0] - NEAR_BEST)
-        for item in scored:
-            if len(chosen) >= limit or item[0] < floor:
+        left = [
+            item
+            for item in scored
+            if item[0] >= floor and (not parts or adds_facts(item, chosen, question))
+        ]
+        while len(chosen) < limit:
+            item = next_best(left, chosen, question)
+            if item is None:
                 break
-            if not near_duplicate(item, chosen) and (
-                not parts or adds_facts(item, chosen, question)
-            ):
-                chosen.append(item)
+            chosen.append(item)
         answer = self._cite(chosen, hits)
         if self.message and unanswered:
             gaps = " ".join(self.message("part_not_answered", part=p.asked) for p in unanswered)

@@ -18,7 +18,7 @@ from assistant.answering.candidates import (
     near_duplicate,
     shared_terms,
 )
-from assistant.answering.terms import states_new_facts, wanted_value
+from assistant.answering.terms import counted, states_new_facts, wanted_value
 from assistant.storage.sparse import tokens
 
 if TYPE_CHECKING:
@@ -100,10 +100,12 @@ def part_fit(
     question: str, part: Part, scored: list[Scored], hits: list[NodeWithScore]
 ) -> list[float]:
     """How well each sentence answers one part: scored as against a question of its own,
-    blended with its fit to the whole question; stating a name or figure counts."""
+    blended with its fit to the whole question; stating a name or figure counts, and a
+    passage about another company or not about what is counted does not answer."""
     wanted = np.asarray(part.embedding)
     asked = set(tokens(part.text))
     value = wanted_value(part.asked)
+    count = counted(part.asked)
     return [
         PART_WEIGHT
         * (
@@ -115,8 +117,14 @@ def part_fit(
         + FACT_WEIGHT * states_new_facts(sentence.text, question)
         + FACT_WEIGHT * bool(value and value.search(sentence.text))
         - OFF_TOPIC * (not part.is_about(sentence, hits[sentence.hit]))
+        - OFF_TOPIC * (count is not None and not mentions(hits[sentence.hit], count))
         for score, sentence, vec in scored
     ]
+
+
+def mentions(hit: NodeWithScore, term: str) -> bool:
+    """Whether a passage uses a term: "how many seats" is answered where seats are counted."""
+    return term in tokens(hit.node.get_content())
 
 
 def adds_facts(item: Scored, chosen: list[Scored], question: str) -> bool:

@@ -137,7 +137,7 @@ class FactAnswerer:
         answer.focus = focus
         if slots.workflows:
             answer.table = reg.fallback_table(slots.workflows[0], self.evals)
-            answer.beyond = beyond(question, slots.workflows[0])
+            answer.beyond = beyond(question, slots.workflows[0], focus)
         return answer
 
     def none_selected(self, slots: Slots) -> Answer:
@@ -269,13 +269,19 @@ class FactAnswerer:
         return answered(out, self.document)
 
 
-def beyond(question: str, w: Workflow) -> str:
-    """What the passages can add to a workflow's records: the question without the workflow's
-    names and roles ("has the vendor behind our claims fallback had an incident?" asks the
-    fallback vendor's passages about an incident)."""
+def beyond(question: str, w: Workflow, vendors: list[str]) -> str:
+    """What the passages can add to a workflow's records: the question with the workflow and
+    its role replaced by the vendors the records name ("has the vendor behind our claims
+    fallback had an incident?" asks whether Google had an incident)."""
     named = set().union(*(words(n) for n in filter(None, [w.name, w.display_name, *w.aliases])))
-    kept = [t for t in question.split() if not (words(t) & named or FALLBACK_WORDS.search(t))]
-    return " ".join(kept)
+    out: list[str] = []
+    for token in question.split():
+        if words(token) & named or FALLBACK_WORDS.search(token):
+            if vendors and (not out or out[-1] != vendors[0]):
+                out.append(" and ".join(vendors))
+            continue
+        out.append(token)
+    return " ".join(out)
 
 
 def compared(w: Workflow, slots: Slots) -> list[str]:

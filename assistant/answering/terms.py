@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from assistant.answering.slots import MONTH_NAMES
+from assistant.storage.sparse import tokens
 
 if TYPE_CHECKING:
     from llama_index.core.schema import NodeWithScore
@@ -131,3 +132,23 @@ def wanted_value(part: str) -> re.Pattern[str] | None:
     if WANTS_FIGURE.search(part):
         return FIGURE
     return None
+
+
+# A name of several words: capitalised words and numbers together ("Gemini 4 Ultra").
+FULL_NAME = re.compile(r"(?:[A-Z][\w.-]*|\d[\w.]*)(?:\s+(?:[A-Z][\w.-]*|\d[\w.]*))+")
+
+
+def full_names(question: str) -> list[str]:
+    """The names of several words a question uses, its first word left out (a capital)."""
+    words = question.split(maxsplit=1)
+    return FULL_NAME.findall(words[1]) if len(words) > 1 else []
+
+
+COUNTED = re.compile(r"\bhow many\s+([a-z][\w-]*)", re.I)
+
+
+def counted(part: str) -> str | None:
+    """What a part counts ("how many seats ..." -> "seat"), as a search term."""
+    match = COUNTED.search(part)
+    found = tokens(match.group(1)) if match else []
+    return found[0] if found else None

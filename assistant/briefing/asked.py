@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 CHECKLIST_FIT = 0.5  # how well a question must fit a checklist description
 CHECKLIST_MARGIN = 0.05  # and by how much better than any records intent or document kind
 MARKER = re.compile(r"\[(\d+)\]")
+FIRST = {"evidence": 0, "partial": 1, "gap": 2}
 
 
 class ChecklistQuestions:
@@ -48,6 +49,8 @@ class ChecklistQuestions:
             return None
         runner = CheckpointRunner(self.answering, Checklist(items))
         results = [(v, i, runner.checkpoint(i, v, asked=question)) for v in vendors for i in items]
+        if asked != "all":  # across vendors, those with evidence first
+            results.sort(key=lambda result: FIRST[result[2].status])
         return said(results)
 
     def asked_for(self, question: str, across: bool) -> str | None:

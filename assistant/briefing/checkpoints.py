@@ -162,12 +162,14 @@ class CheckpointRunner:
         hits = self.answering.search(question, embedding, vendor, top_k, doc_type=kind_of)
         if not hits:
             return "gap", gap(missing)
-        if asked:  # the user's own question chooses the sentences, from its passages too
-            question, embedding = asked, self.answering.embed_query(asked)
-            seen = {h.node.node_id for h in hits}
-            more = self.answering.search(question, embedding, vendor, top_k, doc_type=kind_of)
-            hits += [h for h in more if h.node.node_id not in seen]
         found = self.answering.extract(question, embedding, hits, vendor)
+        if asked:  # the user's own question chooses the sentences, from its passages too
+            mine = self.answering.embed_query(asked)
+            seen = {h.node.node_id for h in hits}
+            more = self.answering.search(asked, mine, vendor, top_k, doc_type=kind_of)
+            hits += [h for h in more if h.node.node_id not in seen]
+            chosen = self.answering.extract(asked, mine, hits, vendor)
+            found = chosen if chosen.status == "answered" else found
         if found.status != "answered":
             return "gap", gap(missing)
         dates = {d for h in hits for d in MILESTONE_DATE.findall(h.node.get_content())}

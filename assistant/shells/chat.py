@@ -36,6 +36,7 @@ from assistant.core.settings import Settings
 from assistant.shells.chat_data import FeedbackOnlyDataLayer
 
 logger = logging.getLogger(__name__)
+SOURCES_TITLE = "Sources of the latest answer"
 ALL_VENDORS = "All vendors"
 CHAT_MODULE = Path(__file__)  # what Chainlit loads; it registers nothing by itself
 
@@ -172,6 +173,7 @@ async def answer(intel: VendorIntel, text: str) -> None:
         elements.append(cl.Plotly(name="trend", figure=figure, display="inline"))
     reply.elements = elements  # type: ignore[assignment]  # Chainlit types it with a TypeVar
     await reply.send()
+    await show_sources(result.citations, reply.id)
     # The thumbs rate the run that produced the reply (its parent step), not the message.
     intel.feedback.remember(reply.parent_id or reply.id, question, vendor, result)
 
@@ -244,6 +246,17 @@ def trend_figure(points: list[EvalPoint]) -> go.Figure:
     return figure
 
 
+async def show_sources(citations: list[Citation], answer_id: str) -> None:
+    """The side panel shows the sources of the latest answer, and only those: an earlier
+    answer's citations never stay on screen beside a new one. No sources close it."""
+    if not citations:
+        await cl.ElementSidebar.set_elements([])
+        return
+    await cl.ElementSidebar.set_title(SOURCES_TITLE)
+    sources = [cl.Text(name=f"[{c.n}]", content=citation_markdown(c)) for c in citations]
+    await cl.ElementSidebar.set_elements(sources, key=answer_id)
+
+
 def citation_elements(citations: list[Citation]) -> list[cl.Text]:
     """One side-panel element per citation, named like its marker so "[1]" becomes a link."""
     return [
@@ -252,12 +265,22 @@ def citation_elements(citations: list[Citation]) -> list[cl.Text]:
 
 
 def citation_markdown(c: Citation) -> str:
-    quote = "\n".join(f"> {line}" for line in c.quote.splitlines())
     return (
         f"**[{c.n}] {c.title}**\n\n"
         f"Source: `{c.source}`  \nLocation: {c.locator}  \n"
-        f"Type: {c.doc_type}  \nDate: {c.published}\n\n{quote}"
+        f"Type: {c.doc_type}  \nDate: {c.published}\n\n{quoted(c)}"
     )
+
+
+def quoted(c: Citation) -> str:
+    """The quote as its source shows it: YAML keeps its lines, a table row lists its fields,
+    prose is a block quote."""
+    if c.source.endswith((".yaml", ".yml")):
+        return f"```yaml\n{c.quote}\n```"
+    fields = [f.split(": ", 1) for f in c.quote.split("; ")]
+    if len(fields) > 1 and all(len(f) == 2 for f in fields):
+        return "\n".join(f"- **{key}**: {value}" for key, value in fields)
+    return "\n".join(f"> {line}" for line in c.quote.splitlines())
 
 
 def describe_outcomes(outcomes: list[FileOutcome]) -> str:
