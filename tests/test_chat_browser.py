@@ -87,6 +87,25 @@ def test_a_question_gets_a_cited_answer_whose_citation_opens_the_passage(page) -
     page.get_by_text(f"Searching for: {rewritten}").wait_for()
 
 
+def test_the_side_panel_shows_only_the_latest_answers_sources(page) -> None:  # type: ignore[no-untyped-def]
+    ask(page, "What is our fallback for contract clause extraction if Claude is unavailable?")
+    page.locator(".ai-message").filter(has_text="is qwen-max from Alibaba Cloud").last.wait_for()
+    panel = page.get_by_text("Sources of the latest answer")
+    panel.wait_for()
+    registry = page.get_by_text("Source: registry/workflows.yaml")
+    registry.first.wait_for()
+    # The registry entry keeps its YAML lines, not one flattened line.
+    assert page.get_by_text("criticality: critical").count() >= 1
+
+    ask(page, "Under what licence was DeepSeek-R1 released?")
+    page.locator(".ai-message").filter(has_text="MIT licence").last.wait_for()
+    page.get_by_text("Source: articles/deepseek-r1-pricing.md").first.wait_for()
+    deadline = time.monotonic() + 10
+    while registry.count() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert registry.count() == 0, "the first answer's sources are still on screen"
+
+
 def test_thumbs_up_is_stored_with_the_question_and_citations(page, served) -> None:  # type: ignore[no-untyped-def]
     ask(page, "Under what licence was DeepSeek-R1 released?")
     page.locator(".ai-message").filter(has_text="MIT licence").last.wait_for()

@@ -239,3 +239,12 @@ def test_a_registry_and_an_eval_sheet_are_dated_by_their_own_contents(
     published = {d.source: d.published for d in tidewater.documents()}
     assert published["registry/workflows.yaml"] == "2026-11-12"  # its "Last reviewed" note
     assert published["evals/nov.csv"] == "2026-11-05"  # its newest run
+
+
+def test_the_vendor_filter_keeps_to_that_vendors_records(tidewater: VendorIntel) -> None:
+    question = "What is our fallback for claim letter drafting?"
+    on_google = tidewater.ask(question, vendor="Gemini")
+    assert on_google.answer.startswith("The fallback for claim-letter-drafting is gemini-3-flash")
+    on_openai = tidewater.ask(question, vendor="OpenAI")
+    assert "claim-letter-drafting" not in on_openai.answer
+    assert all(c.source != "registry/workflows.yaml" for c in on_openai.citations)

@@ -4,8 +4,10 @@ sentences compare."""
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -41,7 +43,8 @@ Scored = tuple[float, Sentence, np.ndarray]  # a sentence's score, the sentence,
 
 
 def candidate_sentences(hits: list[NodeWithScore]) -> list[Sentence]:
-    """Sentences worth citing; a table row is cited whole, YAML by item or comment."""
+    """Sentences worth citing, the document's title apart; a table row is cited whole, YAML
+    by item or comment."""
     candidates: list[Sentence] = []
     for index, hit in enumerate(hits):
         text = hit.node.get_content()
@@ -55,10 +58,16 @@ def candidate_sentences(hits: list[NodeWithScore]) -> list[Sentence]:
             spans = split_passage(
                 text, meta.get("unit") == "paragraph", header if isinstance(header, str) else None
             )
+        title = plain(str(meta.get("title", "")))
         for position, span in enumerate(spans):
-            if worth_citing(span.text):
+            # The title is shown with every citation; the text after it says it in full.
+            if worth_citing(span.text) and plain(span.text) != title:
                 candidates.append(Sentence(span, index, position, str(meta.get("source", ""))))
     return candidates
+
+
+def plain(text: str) -> str:
+    return " ".join(text.lower().strip(" .").split())
 
 
 def said_row(text: str) -> str:
@@ -103,10 +112,29 @@ def near_duplicate(item: Scored, chosen: list[Scored]) -> bool:
     )
 
 
-def shared_terms(asked: set[str], text: str) -> float:
-    """The share of the question's terms the sentence uses, figures and ids counting double."""
+@lru_cache(maxsize=8192)
+def term_set(text: str) -> frozenset[str]:
+    """A sentence's search terms, once per sentence: answers score the same ones many times."""
+    return frozenset(tokens(text))
+
+
+def shared_terms(asked: set[str], text: str, rarity: dict[str, float] | None = None) -> float:
+    """The share of the question's terms the sentence uses, figures and ids counting double,
+    each term weighed by its rarity among the candidates when given."""
     if not asked:
         return 0.0
-    weight = {t: 2.0 if any(ch.isdigit() for ch in t) else 1.0 for t in asked}
-    found = asked & set(tokens(text))
+    weight = {
+        t: (2.0 if any(ch.isdigit() for ch in t) else 1.0) * (rarity or {}).get(t, 1.0)
+        for t in asked
+    }
+    found = asked & term_set(text)
     return sum(weight[t] for t in found) / sum(weight.values())
+
+
+def rarity(asked: set[str], texts: list[str]) -> dict[str, float]:
+    """How well each question term tells the candidate sentences apart: one that most of them
+    use (the topic the search already found) counts for less than one that few use."""
+    used = [term_set(text) for text in texts]
+    return {
+        term: 1.0 + math.log((len(used) + 1) / (1 + sum(term in u for u in used))) for term in asked
+    }

@@ -195,24 +195,42 @@ def cost_changes(rows: list[EvalResult], out: Cited) -> bool:
     return found
 
 
+def incumbent_of(task: str, rows: list[EvalResult]) -> EvalResult | None:
+    """The model a bake-off measures self-hosted candidates against: its latest incumbent."""
+    on_task = [e for e in rows if e.workflow == task]
+    incumbents = [e for e in on_task if not e.self_hosted or (e.role or "") == "incumbent"]
+    return max(incumbents, key=lambda e: e.date) if incumbents else None
+
+
+def parity_margin(candidate: EvalResult, incumbent: EvalResult) -> float | None:
+    return (
+        candidate.parity_margin if candidate.parity_margin is not None else incumbent.parity_margin
+    )
+
+
+def within_parity(candidate: EvalResult, rows: list[EvalResult]) -> bool:
+    """Whether a self-hosted candidate scored within its bake-off's margin of the incumbent."""
+    base = incumbent_of(candidate.workflow or "", rows)
+    margin = parity_margin(candidate, base) if base is not None else None
+    return base is not None and margin is not None and base.score - candidate.score <= margin
+
+
 def parity(rows: list[EvalResult], out: Cited, limit: int) -> bool:
     """For each workflow of a bake-off: the self-hosted model closest to the incumbent."""
     said = 0
     for task in dict.fromkeys(e.workflow for e in rows if e.self_hosted):
-        on_task = [e for e in rows if e.workflow == task]
-        incumbents = [e for e in on_task if not e.self_hosted or (e.role or "") == "incumbent"]
-        candidates = [e for e in on_task if e.self_hosted and e not in incumbents]
-        if not incumbents or not candidates or said >= limit:
+        base = incumbent_of(task or "", rows)
+        candidates = [e for e in rows if e.workflow == task and e.self_hosted and e is not base]
+        if base is None or not candidates or said >= limit:
             continue
-        base = max(incumbents, key=lambda e: e.date)
         best = max(candidates, key=lambda e: e.score)
         gap = round(base.score - best.score, 4)
-        margin = best.parity_margin if best.parity_margin is not None else base.parity_margin
+        margin = parity_margin(best, base)
         verdict = ""
         if margin is not None:
             verdict = (
                 f", within the {fmt(margin)}-point parity margin"
-                if gap <= margin
+                if within_parity(best, rows)
                 else f", outside the {fmt(margin)}-point parity margin, so no self-hosted model "
                 f"reached parity"
             )

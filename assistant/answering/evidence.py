@@ -4,7 +4,9 @@ question itself, cleaned of what a terminal or a paste leaves in it."""
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -62,3 +64,25 @@ def about(passages: list[NodeWithScore], vendors: list[str]) -> list[NodeWithSco
         if not hit.node.metadata.get("vendors") or set(hit.node.metadata["vendors"]) & set(vendors)
     ]
     return kept or passages
+
+
+class QuestionVectors:
+    """Question vectors by their text, the oldest dropped past `size`: a question read by the
+    checklist, then searched, is embedded once."""
+
+    def __init__(self, embed: Callable[[str], list[float]], size: int = 256) -> None:
+        self.embed = embed
+        self.size = size
+        self.vectors: dict[str, list[float]] = {}
+        self.lock = threading.Lock()  # questions are answered on several threads at once
+
+    def __call__(self, question: str) -> list[float]:
+        with self.lock:
+            vector = self.vectors.get(question)
+        if vector is None:
+            vector = self.embed(question)
+            with self.lock:
+                if len(self.vectors) >= self.size:
+                    self.vectors.pop(next(iter(self.vectors)))
+                self.vectors[question] = vector
+        return vector

@@ -18,11 +18,13 @@ from assistant.answering.candidates import (
     Sentence,
     candidate_sentences,
     near_duplicate,
+    rarity,
     shared_terms,
+    term_set,
 )
 from assistant.answering.intents import split_parts
 from assistant.answering.parts import Part, adds_facts, per_part
-from assistant.answering.terms import full_names, missing_terms, wanted_value
+from assistant.answering.terms import full_names, missing_terms, wanted_value, without_names
 from assistant.core.locators import span_label
 from assistant.core.models import Answer, Citation
 from assistant.storage.sparse import tokens
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 
 NEAR_BEST = 0.12  # sentences this far below the best one do not make the answer
 SHORTLIST = 24  # sentences embedded per answer, at most
+ASK_SHARE = 0.5  # of a sentence's similarity: to the question without the names it gives
 COVER_WEIGHT = 0.5  # a sentence adding question terms no chosen sentence covers
 MAX_SENTENCES = 6  # an executive reads three to six
 PART_SHORTLIST = 8  # sentences added to the shortlist for each part of a compound question
@@ -50,15 +53,15 @@ NOT_GIVEN = re.compile(
 def next_best(left: list[Scored], chosen: list[Scored], question: str) -> Scored | None:
     """The sentence to add next: the best scored, counting the question's terms it covers that
     the sentences chosen so far do not ("revenue and operating margin" gets both rows)."""
-    asked = set(tokens(question))
-    covered = {t for c in chosen for t in tokens(c[1].text)}
+    asked = term_set(question)
+    uncovered = asked.difference(*(term_set(c[1].text) for c in chosen))
     fresh = [item for item in left if not near_duplicate(item, chosen)]
     if not fresh or not asked:
         return fresh[0] if fresh else None
     return max(
         fresh,
         key=lambda item: (
-            item[0] + COVER_WEIGHT * len((asked - covered) & set(tokens(item[1].text))) / len(asked)
+            item[0] + COVER_WEIGHT * len(uncovered & term_set(item[1].text)) / len(asked)
         ),
     )
 
@@ -160,11 +163,12 @@ class ExtractiveAnswerer:
         )
         similarity = vectors @ np.asarray(query_embedding)
         asked = set(tokens(question))
+        rare = rarity(asked, [c.text for c in candidates])
         scored = [
             (
                 SENTENCE_WEIGHT * float(sim)
                 + (1 - SENTENCE_WEIGHT) * float(hits[c.hit].score or 0.0)
-                + LEXICAL_WEIGHT * shared_terms(asked, c.text),
+                + LEXICAL_WEIGHT * shared_terms(asked, c.text, rare),
                 c,
                 vec,
             )
@@ -189,6 +193,7 @@ class ExtractiveAnswerer:
         scored = [] if missing else self.score(query_embedding, hits, question, parts)
         if not scored or scored[0][0] < self.min_score:
             return Answer(answer=no_evidence(missing), status="insufficient_evidence")
+        scored = self.by_ask(question, query_embedding, scored)
         unknown = stated_unknown(question, scored) if len(parts) < 2 else None
         if unknown is not None and self.message:
             # The best evidence says the answer is not known ("pricing was not shared").
@@ -199,7 +204,7 @@ class ExtractiveAnswerer:
             per_part(question, parts, scored, hits, self.min_score) if len(parts) > 1 else ([], [])
         )
         limit = min(MAX_SENTENCES, max(self.max_sentences, len(chosen) + 1))
-        floor = max(self.min_score, scored[0][0] - NEAR_BEST)
+        floor = scored[0][0] - NEAR_BEST
         left = [
             item
             for item in scored
@@ -215,6 +220,23 @@ class ExtractiveAnswerer:
             gaps = " ".join(self.message("part_not_answered", part=p.asked) for p in unanswered)
             answer = answer.model_copy(update={"answer": f"{answer.answer} {gaps}"})
         return answer
+
+    def by_ask(
+        self, question: str, query_embedding: list[float], scored: list[Scored]
+    ) -> list[Scored]:
+        """The sentences ranked again, their similarity taken half to the question and half to
+        what it asks apart from the names it gives: every passage found shares the names, the
+        ask tells them apart. (Whether the evidence is strong enough is judged before.)"""
+        ask = without_names(question)
+        if not ask or ask == question:
+            return scored
+        wanted = np.asarray(self.embed_model.get_query_embedding(ask))
+        asked = np.asarray(query_embedding)
+        moved = [
+            (score + SENTENCE_WEIGHT * ASK_SHARE * float(vec @ wanted - vec @ asked), s, vec)
+            for score, s, vec in scored
+        ]
+        return sorted(moved, key=lambda item: item[0], reverse=True)
 
     def parts_of(self, question: str) -> list[Part]:
         """The parts of a compound question, each embedded for matching sentences."""

@@ -16,9 +16,17 @@ from assistant.answering.candidates import (
     Scored,
     Sentence,
     near_duplicate,
+    rarity,
     shared_terms,
+    term_set,
 )
-from assistant.answering.terms import counted, states_new_facts, wanted_value
+from assistant.answering.terms import (
+    asked_months,
+    counted,
+    dated_in,
+    states_new_facts,
+    wanted_value,
+)
 from assistant.storage.sparse import tokens
 
 if TYPE_CHECKING:
@@ -104,27 +112,35 @@ def part_fit(
     passage about another company or not about what is counted does not answer."""
     wanted = np.asarray(part.embedding)
     asked = set(tokens(part.text))
+    rare = rarity(asked, [sentence.text for _, sentence, _ in scored])
     value = wanted_value(part.asked)
     count = counted(part.asked)
+    months = asked_months(part.asked)
     return [
         PART_WEIGHT
         * (
             SENTENCE_WEIGHT * float(vec @ wanted)
             + (1 - SENTENCE_WEIGHT) * float(hits[sentence.hit].score or 0.0)
-            + LEXICAL_WEIGHT * shared_terms(asked, sentence.text)
+            + LEXICAL_WEIGHT * shared_terms(asked, sentence.text, rare)
         )
         + (1 - PART_WEIGHT) * score
         + FACT_WEIGHT * states_new_facts(sentence.text, question)
         + FACT_WEIGHT * bool(value and value.search(sentence.text))
+        + FACT_WEIGHT * bool(months and of_months(months, sentence, hits[sentence.hit]))
         - OFF_TOPIC * (not part.is_about(sentence, hits[sentence.hit]))
         - OFF_TOPIC * (count is not None and not mentions(hits[sentence.hit], count))
         for score, sentence, vec in scored
     ]
 
 
+def of_months(months: set[str], sentence: Sentence, hit: NodeWithScore) -> bool:
+    """Whether a sentence is of the months a part names ("what changed in June")."""
+    return dated_in(months, sentence.text, str(hit.node.metadata.get("published", "")))
+
+
 def mentions(hit: NodeWithScore, term: str) -> bool:
     """Whether a passage uses a term: "how many seats" is answered where seats are counted."""
-    return term in tokens(hit.node.get_content())
+    return term in term_set(hit.node.get_content())
 
 
 def adds_facts(item: Scored, chosen: list[Scored], question: str) -> bool:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from llama_index.core.schema import QueryBundle
 
-from assistant.answering.evidence import Evidence, about, clean_question
+from assistant.answering.evidence import Evidence, QuestionVectors, about, clean_question
 from assistant.answering.extractive import ExtractiveAnswerer, with_support
 from assistant.answering.followups import standalone_question
 from assistant.answering.generation import words
@@ -75,6 +75,7 @@ class Answering:
         self.message = messages
         self.generator = generator
         self.max_question_chars = max_question_chars
+        self._query_vectors = QuestionVectors(lambda q: self.embed_model.get_query_embedding(q))
         # Set by the app: answers a question that asks for the checkpoint list itself.
         self.checklist: Callable[[str, str | None], Answer | None] | None = None
 
@@ -84,7 +85,7 @@ class Answering:
         return self._embed_model()
 
     def embed_query(self, question: str) -> list[float]:
-        return self.embed_model.get_query_embedding(question)
+        return self._query_vectors(question)
 
     def ask(self, question: str, vendor: str | None = None, top_k: int | None = None) -> Answer:
         """A short answer where every sentence cites its source, or a plain 'no evidence'."""
@@ -143,13 +144,7 @@ class Answering:
         self.search_parts(evidence, top_k, focus)
         from_records = sum(p.node.metadata.get("doc_type") in RECORD_TYPES for p in passages[:5])
         records = self.records()
-        evidence.records = records.answer(question, embedding, from_records)
-        if (
-            canonical
-            and evidence.records
-            and not all(canonical.lower() in c.quote.lower() for c in evidence.records.citations)
-        ):
-            evidence.records = None  # the vendor filter holds for the records too
+        evidence.records = records.answer(question, embedding, from_records, canonical)
         if evidence.records is None:
             self.of_kind(evidence, records.intents.read(embedding), focus.vendors, top_k)
         if evidence.records is not None and ROLLBACK.search(question):

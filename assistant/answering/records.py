@@ -90,10 +90,31 @@ class FactAnswerer:
         self.intents = intents
         self.slots = SlotFinder(workflows, self.evals, vendors_in, embed)
         self.targets = {w.name: w for w in workflows}
+        self.made_with = (document, vendors_in, embed)
 
-    def answer(self, question: str, embedding: list[float], record_hits: int = 0) -> Answer | None:
-        """The answer from the records, or None when the question is for the documents.
-        `record_hits`: how many of the best passages come from registry and eval files."""
+    def involving(self, vendor: str) -> FactAnswerer:
+        """The same answerer over the records of one vendor: the workflows it serves as primary
+        or fallback, and its models' eval results (the vendor filter)."""
+        document, vendors_in, embed = self.made_with
+        workflows = [w for w in self.workflows if vendor in (w.primary_vendor, w.fallback_vendor)]
+        evals = [e for e in self.evals if e.vendor == vendor]
+        return FactAnswerer(
+            workflows, evals, document, vendors_in, embed, self.regression_drop, self.intents
+        )
+
+    def answer(
+        self,
+        question: str,
+        embedding: list[float],
+        record_hits: int = 0,
+        vendor: str | None = None,
+    ) -> Answer | None:
+        """The answer from the records (of `vendor` only, when given), or None when the
+        question is for the documents. `record_hits`: how many of the best passages come from
+        registry and eval files."""
+        if vendor is not None:  # what the vendor's records do not answer, its documents may
+            found = self.involving(vendor).answer(question, embedding, record_hits)
+            return found if found is not None and found.status == "answered" else None
         if not self.workflows and not self.evals:
             return None
         slots = self.slots.find(question, embedding)

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from assistant.answering.slots import MONTH_NAMES
+from assistant.answering.slots import MONTH_NAMES, months_in
 from assistant.storage.sparse import tokens
 
 if TYPE_CHECKING:
@@ -152,3 +152,29 @@ def counted(part: str) -> str | None:
     match = COUNTED.search(part)
     found = tokens(match.group(1)) if match else []
     return found[0] if found else None
+
+
+def without_names(question: str) -> str:
+    """The question without its names, figures and ids: what it asks rather than whom about
+    ("What did testers find about OpenAI's October GPT-5.1 snapshot?" -> "What did testers
+    find about snapshot?"). Every passage found shares the names; the ask tells them apart."""
+    stripped = question
+    for term in key_terms(question):
+        stripped = re.sub(rf"(?<![\w-]){re.escape(term)}(?:'s)?(?![\w-])", " ", stripped)
+    return " ".join(stripped.split())
+
+
+def asked_months(question: str) -> set[str]:
+    """The months a question names, as two-digit numbers ("in June" -> {"06"})."""
+    return {month[5:7] for month in months_in(question, "2000")}
+
+
+def dated_in(months: set[str], text: str, published: str) -> bool:
+    """Whether a sentence is of one of those months: its document was published then, or it
+    names the month or a date in it."""
+    named = {f"{i + 1:02d}" for i, name in enumerate(MONTH_NAMES) if name in text}
+    return (
+        published[5:7] in months
+        or bool(named & months)
+        or any(re.search(rf"\b20\d\d-{m}\b", text) for m in months)
+    )

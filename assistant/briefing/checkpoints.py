@@ -192,7 +192,7 @@ class CheckpointRunner:
         if candidates:
             tasks = {e.workflow for e in candidates}
             ev.parity([e for e in self.facts.evals if e.workflow in tasks], out, 3)
-            within = any(within_parity(e, self.facts.evals) for e in candidates)
+            within = any(ev.within_parity(e, self.facts.evals) for e in candidates)
             return ("evidence" if within else "partial"), self.facts.finish(out)
         if not any(e.self_hosted for e in self.facts.evals):  # nothing measured: the documents
             return self.open_source_documents(vendor, missing)
@@ -274,13 +274,6 @@ class CheckpointRunner:
                 Metric(name=f"{model} on {task}", figures=figures, date=e.date, citation=citation)
             )
         return out
-
-
-def within_parity(candidate: EvalResult, evals: list[EvalResult]) -> bool:
-    """Whether a self-hosted candidate scored within its bake-off's margin of the incumbent."""
-    incumbents = [e.score for e in evals if e.workflow == candidate.workflow and not e.self_hosted]
-    margin = candidate.parity_margin
-    return bool(incumbents) and margin is not None and max(incumbents) - candidate.score <= margin
 
 
 def self_hosts(w: Workflow, vendor: str) -> bool:
