@@ -78,7 +78,10 @@ class VendorIntel:
             max_question_chars=settings.limits.max_question_chars,
         )
         self.answering.checklist = ChecklistQuestions(
-            self.answering, Checklist.load(settings.prompts_dir), self.briefed_vendors
+            self.answering,
+            Checklist.load(settings.prompts_dir),
+            self.briefed_vendors,
+            lambda: self.intents,
         )
 
     # -- the parts, made on first use ------------------------------------------------------

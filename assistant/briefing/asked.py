@@ -14,6 +14,7 @@ from assistant.core.models import Answer, Citation
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from assistant.answering.intents import Intents
     from assistant.answering.pipeline import Answering
 
 CHECKLIST_FIT = 0.5  # how well a question must fit a checklist description
@@ -27,11 +28,16 @@ class ChecklistQuestions:
     results: every checkpoint for the vendors it names, or one checkpoint across vendors."""
 
     def __init__(
-        self, answering: Answering, checklist: Checklist, vendors: Callable[[], list[str]]
+        self,
+        answering: Answering,
+        checklist: Checklist,
+        vendors: Callable[[], list[str]],
+        intents: Callable[[], Intents],
     ) -> None:
         self.answering = answering
         self.checklist = checklist.items
-        self.vendors = vendors
+        self.vendors = vendors  # the vendors a checkpoint is run for when none is named
+        self.intents = intents
 
     def __call__(self, question: str, vendor: str | None) -> Answer | None:
         """The checklist's answer, or None when the question is not for the checklist."""
@@ -58,7 +64,7 @@ class ChecklistQuestions:
         checklist questions against every other intent. Asked `across` vendors (none named),
         a checkpoint on documents of one kind ("which vendor's roadmap ...") does not compete
         with asking those documents, which is what it does for each vendor."""
-        reading = self.answering.records().intents.read(self.answering.embed_query(question))
+        reading = self.intents().read(self.answering.embed_query(question))
         if not reading.checkpoints:
             return None
         best = max(reading.checkpoints, key=reading.checkpoints.__getitem__)
