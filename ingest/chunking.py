@@ -32,12 +32,11 @@ def chunk_id(doc_id: str, index: int) -> str:
     return str(uuid.uuid5(CHUNK_NAMESPACE, f"{doc_id}\x00{index}"))
 
 
-def carried_header(section: str, begin: int) -> dict[str, str]:
-    """For a chunk that starts inside a table, the table's header row, which lies in an
-    earlier chunk: without it the chunk's rows are figures without names."""
-    lines = section[: begin + 1].split("\n")
-    whole = section.split("\n")
-    header = header_above(whole, len(lines) - 1)
+def carried_header(lines: list[str], line: int) -> dict[str, str]:
+    """For a chunk that starts inside a table (on `line` of its section's `lines`), the
+    table's header row, which lies in an earlier chunk: without it the chunk's rows are
+    figures without names."""
+    header = header_above(lines, line)
     return {"table_header": header} if header else {}
 
 
@@ -74,6 +73,7 @@ class LocatedSplitter(TransformComponent):
             metadata = {**base, "vendors": span.vendors}
             header = "\n".join(f"{k}: {metadata[k]}" for k in EMBEDDED_KEYS if metadata.get(k))
             cursor = 0
+            lines = section.split("\n")  # once per section: tables are found by line
             splitter = self._lines if span.by_line else self._prose
             for piece in splitter.split_text_metadata_aware(section, header):
                 found = section.find(piece, cursor)
@@ -83,7 +83,8 @@ class LocatedSplitter(TransformComponent):
                 stop = begin + len(piece)
                 cursor = begin + 1
                 location = chunk_location(span.kind, span.number, section, begin, stop)
-                extra = {**metadata, **location, **carried_header(section, begin)}
+                table = carried_header(lines, section.count("\n", 0, begin + 1))
+                extra = {**metadata, **location, **table}
                 chunks.append(self._make_chunk(doc, len(chunks), piece, extra))
         return chunks
 

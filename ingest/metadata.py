@@ -62,7 +62,7 @@ def stated_date(text: str, fields: dict[str, object] | None = None) -> date | No
         found = parse_date(lowered.get(key))
         if found:
             return found
-    opening = "\n".join(text.splitlines()[:OPENING_LINES])
+    opening = "\n".join(text.split("\n", OPENING_LINES)[:OPENING_LINES])  # not the whole file
     match = STATED_DATE.search(opening)
     return parse_date(match.group(1)) if match else None
 

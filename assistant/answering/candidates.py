@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from assistant.answering.sentences import Span, split_passage, split_yaml_blocks
+from assistant.core.tables import record_fields
 from assistant.storage.sparse import STOPWORDS, tokens
 
 if TYPE_CHECKING:
@@ -73,10 +74,10 @@ def plain(text: str) -> str:
 def said_row(text: str) -> str:
     """A record row ('date: 2026-10-15; model: m-3; score: 91') said as a sentence from its
     fields: 'date 2026-10-15, model m-3, score 91.'"""
-    fields = [f.split(":", 1) for f in " ".join(text.split()).split("; ")]
-    if not all(len(f) == 2 for f in fields):
+    fields = record_fields(text)
+    if fields is None:
         return " ".join(text.split())
-    return ", ".join(f"{k.strip().replace('_', ' ')} {v.strip()}" for k, v in fields) + "."
+    return ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in fields) + "."
 
 
 def worth_citing(text: str) -> bool:

@@ -35,6 +35,7 @@ class Evidence:
     named: list[str] = field(default_factory=list)  # the companies the question names
 
 
+RECORD_TYPES = ("registry", "eval")  # document types whose rows are read as records
 TERMINAL_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 
 
@@ -51,6 +52,18 @@ def clean_question(text: str, limit: int) -> tuple[str, bool]:
     cut = question[:limit]
     space = cut.rfind(" ")
     return (cut[:space] if space > limit * 0.8 else cut).rstrip(), True
+
+
+def merged(first: list[NodeWithScore], more: list[NodeWithScore]) -> list[NodeWithScore]:
+    """The passages of `first`, then those of `more` that `first` does not hold."""
+    seen = {hit.node.node_id for hit in first}
+    return [*first, *(hit for hit in more if hit.node.node_id not in seen)]
+
+
+def document_passages(passages: list[NodeWithScore]) -> list[NodeWithScore]:
+    """The passages of documents, not rows of the registry or eval tables (the records say
+    those, and exactly)."""
+    return [hit for hit in passages if hit.node.metadata.get("doc_type") not in RECORD_TYPES]
 
 
 def about(passages: list[NodeWithScore], vendors: list[str]) -> list[NodeWithScore]:

@@ -98,7 +98,7 @@ def shortlist(
             key=lambda i: (
                 part is not None and hits[candidates[i].hit].node.node_id not in part.found,
                 wants is not None and not wants.search(candidates[i].text),
-                -len(terms & set(tokens(candidates[i].text))),
+                -len(terms & term_set(candidates[i].text)),
                 candidates[i].hit,
             ),
         )

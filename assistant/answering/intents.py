@@ -34,10 +34,8 @@ NAME = r"(?:[A-Z][\w.&-]*|\d[\w.]*)(?:\s+(?:[A-Z][\w.&-]*|\d[\w.]*))*"
 NAME_PAIR = re.compile(rf"(?<![\w-])({NAME})\s+(?:and|or|vs\.?|versus)\s+({NAME})(?![\w-])")
 RANGE_BEFORE = re.compile(r"\b(?:between|from)\s*$", re.I)
 MONTHS = {*MONTH_NAMES, *(m[:3] for m in MONTH_NAMES)}
-MIN_MATCHED_TERMS = 2
-POINTS_BACK = re.compile(
-    r"\b(it|its|they|them|their|that|this|those|these)\b", re.I
-)  # a part with fewer terms of its own is matched with the first part
+MIN_MATCHED_TERMS = 2  # a part with fewer terms of its own is matched with the first part
+POINTS_BACK = re.compile(r"\b(it|its|they|them|their|that|this|those|these)\b", re.I)
 
 
 class Ask(NamedTuple):
@@ -107,8 +105,6 @@ class Intents:
     def __init__(self, prompts_dir: Path, embed: Embed) -> None:
         data = yaml.safe_load((prompts_dir / "intents.yaml").read_text("utf-8")) or {}
         self.groups: dict[str, dict[str, list[str]]] = {g: data.get(g) or {} for g in GROUPS}
-        self.records = self.groups["records"]
-        self.documents = self.groups["documents"]
         self.embed = embed
 
     @cached_property

@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING
 
 from llama_index.core.schema import QueryBundle
 
-from assistant.answering.evidence import Evidence, QuestionVectors, about, clean_question
+from assistant.answering.evidence import (
+    RECORD_TYPES,
+    Evidence,
+    QuestionVectors,
+    about,
+    clean_question,
+    document_passages,
+    merged,
+)
 from assistant.answering.extractive import ExtractiveAnswerer, with_support
 from assistant.answering.followups import standalone_question
 from assistant.answering.generation import words
@@ -35,7 +43,6 @@ if TYPE_CHECKING:
     from assistant.storage.chunks import ChunkStore
 
 logger = logging.getLogger(__name__)
-RECORD_TYPES = ("registry", "eval")
 KIND_FIT = 0.4  # how well a question must fit a kind of document to be asked of it first
 KIND_MARGIN = 0.1  # and by how much better than news
 KIND_ABSENT_FIT = 0.5  # how well it must fit to say a vendor without that kind lacks the answer
@@ -163,9 +170,8 @@ class Answering:
         """Each part of a compound question searched on its own ("..., and by when?"), so
         every part has passages that can answer it."""
         parts, found = self.parts_found(evidence.question, evidence.vendor, top_k, focus)
-        seen = {h.node.node_id for h in evidence.passages}
         evidence.parts = parts
-        evidence.passages += [h for h in found if h.node.node_id not in seen]
+        evidence.passages = merged(evidence.passages, found)
 
     def parts_found(
         self, question: str, vendor: str | list[str] | None, top_k: int, focus: Focus
@@ -176,7 +182,7 @@ class Answering:
         if len(asks) < 2:
             return [], []
         parts: list[Part] = []
-        found: dict[str, NodeWithScore] = {}
+        found: list[NodeWithScore] = []
         for ask in asks:
             searched = self.embed_query(ask.searched)
             named = self.catalog().detect(ask.asked)  # "... for Claude" keeps to Anthropic
@@ -188,8 +194,8 @@ class Answering:
             parts.append(
                 Part(ask.matched, matched, ids, ask.asked, tuple(named), names, ask.points_back)
             )
-            found.update((h.node.node_id, h) for h in hits if h.node.node_id not in found)
-        return parts, list(found.values())
+            found = merged(found, hits)
+        return parts, found
 
     def of_kind(self, evidence: Evidence, reading: Reading, vendors: list[str], top_k: int) -> None:
         """A question for one kind of document (a contract's terms, a roadmap, an earnings
@@ -209,8 +215,7 @@ class Answering:
             if vendor is not None and not hits and fit >= KIND_ABSENT_FIT:
                 evidence.absent.append(vendor)
             found += hits
-        seen = {h.node.node_id for h in found}
-        evidence.passages = found + [h for h in evidence.passages if h.node.node_id not in seen]
+        evidence.passages = merged(found, evidence.passages)
 
     def focus(self, question: str) -> Focus:
         """The companies and years a question names (companies from the documents too)."""
@@ -306,10 +311,7 @@ class Answering:
         if evidence.absent and len(evidence.absent) == len(evidence.asked):
             return Answer(answer=missing, status="insufficient_evidence")
         # The records were asked and did not answer: their raw rows would not either.
-        documents = [
-            h for h in evidence.passages if h.node.metadata.get("doc_type") not in RECORD_TYPES
-        ]
-        passages = about(documents, evidence.named)
+        passages = about(document_passages(evidence.passages), evidence.named)
         answer = self.extract(
             evidence.question, evidence.embedding, passages, evidence.vendor, evidence.parts
         )
@@ -331,10 +333,8 @@ class Answering:
             top_k = self.settings.top_k
             hits = self.search(question, embedding, focus, top_k)
             parts, found = self.parts_found(question, focus, top_k, self.focus(question))
-            seen = {h.node.node_id for h in hits}
-            hits += [h for h in found if h.node.node_id not in seen]
-        hits = [h for h in hits if h.node.metadata.get("doc_type") not in RECORD_TYPES]
-        return self.extract(question, embedding, hits, evidence.vendor, parts)
+            hits = merged(hits, found)
+        return self.extract(question, embedding, document_passages(hits), evidence.vendor, parts)
 
     def generated(self, evidence: Evidence, stream: bool) -> Writing:
         """The language model's answer, checked, with the records' table and chart kept."""

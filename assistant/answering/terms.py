@@ -25,12 +25,16 @@ UNIT_WORDS = {
 }  # fmt: skip
 
 
+def after_first_word(text: str) -> str:
+    """A question or sentence without its first word, which is capitalised anyway."""
+    words = text.split(maxsplit=1)
+    return words[1] if len(words) > 1 else ""
+
+
 def key_terms(question: str) -> list[str]:
     """Terms the evidence must mention; the first word (usually What/How) is not one."""
-    words = question.split(maxsplit=1)
-    rest = words[1] if len(words) > 1 else ""
     terms = []
-    for term in KEY_TERM.findall(rest):
+    for term in KEY_TERM.findall(after_first_word(question)):
         term = term.strip(".-")
         if term in COMMON_CAPITALS or (term.isdigit() and len(term) < 4) or describes(term):
             continue
@@ -93,8 +97,7 @@ def states_new_facts(text: str, question: str) -> bool:
     """Whether a sentence names or quantifies something the question does not: an answer
     to "under which licence?" names one."""
     asked = {t.strip(".-").lower() for t in KEY_TERM.findall(question)}
-    words = text.split(maxsplit=1)  # a sentence's first word is capitalised anyway
-    stated = KEY_TERM.findall(words[1] if len(words) > 1 else "")
+    stated = KEY_TERM.findall(after_first_word(text))
     return any(
         t.strip(".-").lower() not in asked and t.strip(".-") not in COMMON_CAPITALS for t in stated
     )
@@ -140,8 +143,7 @@ FULL_NAME = re.compile(r"(?:[A-Z][\w.-]*|\d[\w.]*)(?:\s+(?:[A-Z][\w.-]*|\d[\w.]*
 
 def full_names(question: str) -> list[str]:
     """The names of several words a question uses, its first word left out (a capital)."""
-    words = question.split(maxsplit=1)
-    return FULL_NAME.findall(words[1]) if len(words) > 1 else []
+    return FULL_NAME.findall(after_first_word(question))
 
 
 COUNTED = re.compile(r"\bhow many\s+([a-z][\w-]*)", re.I)

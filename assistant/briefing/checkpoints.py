@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from assistant.answering import eval_answers as ev
 from assistant.answering.cited import Cited, citations, fmt
+from assistant.answering.evidence import merged
 from assistant.core.models import Answer, Citation
 from assistant.core.records import is_self_hosted
 from assistant.providers.llm import LLMUnavailableError
@@ -158,21 +159,21 @@ class CheckpointRunner:
         question = str(item["search"]).format(vendor=vendor)
         embedding = self.answering.embed_query(question)
         top_k = self.answering.settings.top_k
-        kind_of = "roadmap"
-        hits = self.answering.search(question, embedding, vendor, top_k, doc_type=kind_of)
+        hits = self.answering.search(question, embedding, vendor, top_k, doc_type="roadmap")
         if not hits:
             return "gap", gap(missing)
-        found = self.answering.extract(question, embedding, hits, vendor)
+        found, read = None, hits
         if asked:  # the user's own question chooses the sentences, from its passages too
             mine = self.answering.embed_query(asked)
-            seen = {h.node.node_id for h in hits}
-            more = self.answering.search(asked, mine, vendor, top_k, doc_type=kind_of)
-            hits += [h for h in more if h.node.node_id not in seen]
-            chosen = self.answering.extract(asked, mine, hits, vendor)
-            found = chosen if chosen.status == "answered" else found
+            more = self.answering.search(asked, mine, vendor, top_k, doc_type="roadmap")
+            read = merged(hits, more)
+            chosen = self.answering.extract(asked, mine, read, vendor)
+            found = chosen if chosen.status == "answered" else None
+        if found is None:
+            found = self.answering.extract(question, embedding, hits, vendor)
         if found.status != "answered":
             return "gap", gap(missing)
-        dates = {d for h in hits for d in MILESTONE_DATE.findall(h.node.get_content())}
+        dates = {d for h in read for d in MILESTONE_DATE.findall(h.node.get_content())}
         if len(dates) >= DATED_MILESTONES:
             return "evidence", found
         return "partial", found.model_copy(

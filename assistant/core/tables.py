@@ -1,5 +1,6 @@
-"""Pipe tables in text ('| a | b |' rows under a '|---|' rule): how a row is read and where a
-table's header is, shared by the chunker and the answerer."""
+"""Tables in text: pipe tables ('| a | b |' rows under a '|---|' rule), how a row is read and
+where its header is, shared by the chunker and the answerer; and a record row as ingestion
+writes it ('column: value; column: value'), read back into its fields."""
 
 from __future__ import annotations
 
@@ -32,3 +33,12 @@ def header_above(lines: list[str], index: int) -> str | None:
         row -= 1
     first = lines[row + 1]
     return first.strip() if row + 1 < index and not any(c.isdigit() for c in first) else None
+
+
+def record_fields(text: str) -> list[tuple[str, str]] | None:
+    """'date: 2026-10-15; model: m-3' -> [('date', '2026-10-15'), ('model', 'm-3')]; None for
+    text that is not a record row."""
+    fields = [f.split(":", 1) for f in " ".join(text.split()).split("; ")]
+    if not all(len(f) == 2 for f in fields):
+        return None
+    return [(key.strip(), value.strip()) for key, value in fields]

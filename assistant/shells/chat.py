@@ -33,6 +33,7 @@ from assistant.core.models import (
 )
 from assistant.core.passwords import hash_password, verify_password
 from assistant.core.settings import Settings
+from assistant.core.tables import record_fields
 from assistant.shells.chat_data import FeedbackOnlyDataLayer
 
 logger = logging.getLogger(__name__)
@@ -253,6 +254,7 @@ async def show_sources(citations: list[Citation], answer_id: str) -> None:
         await cl.ElementSidebar.set_elements([])
         return
     await cl.ElementSidebar.set_title(SOURCES_TITLE)
+    # Shown in the panel itself, not as links to it (citation_elements' "side" display).
     sources = [cl.Text(name=f"[{c.n}]", content=citation_markdown(c)) for c in citations]
     await cl.ElementSidebar.set_elements(sources, key=answer_id)
 
@@ -277,8 +279,8 @@ def quoted(c: Citation) -> str:
     prose is a block quote."""
     if c.source.endswith((".yaml", ".yml")):
         return f"```yaml\n{c.quote}\n```"
-    fields = [f.split(": ", 1) for f in c.quote.split("; ")]
-    if len(fields) > 1 and all(len(f) == 2 for f in fields):
+    fields = record_fields(c.quote)
+    if fields is not None and len(fields) > 1:
         return "\n".join(f"- **{key}**: {value}" for key, value in fields)
     return "\n".join(f"> {line}" for line in c.quote.splitlines())
 
