@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from llama_index.core.node_parser import SentenceSplitter
+from llama_index.core.node_parser.text.utils import split_by_sentence_tokenizer
 from llama_index.core.schema import (
     BaseNode,
     MetadataMode,
@@ -24,6 +26,11 @@ from ingest.documents import section_spans
 # Metadata that helps the embedding find a chunk (the rest is bookkeeping and citation data).
 EMBEDDED_KEYS = ("title", "doc_type", "vendors", "table_header")
 CITATION_KEYS = ("source", "title", "doc_type", "published", "period", "vendors", "locator")
+TABLE_ROW = re.compile(r"^[ \t]*\|.*(?:\n|$)", re.M)
+# Where a sentence too long for one chunk is cut: a table row whole, else at a line end or
+# after punctuation and a space (a CJK full stop needs none), never inside a figure
+# ("$14.2bn", "version 2.0").
+PIECES = r"(?s)[^\n]*\|[^\n]*(?:\n|$)|.+?(?:\n|[,.;!?](?=\s)|[\u3002\uff1f\uff01]|$)"
 CHUNK_NAMESPACE = uuid.UUID("6f1c2b1e-6a57-4b8e-9a43-0f9e3c1d7a10")
 
 
@@ -40,6 +47,22 @@ def carried_header(lines: list[str], line: int) -> dict[str, str]:
     return {"table_header": header} if header else {}
 
 
+def sentences_keeping_rows(text: str) -> list[str]:
+    """The text's sentences for the splitter, each table row one of them: a chunk never
+    ends inside a row, which would cut its figures from their names."""
+    sentences = split_by_sentence_tokenizer()
+    out: list[str] = []
+    cursor = 0
+    for row in TABLE_ROW.finditer(text):
+        if row.start() > cursor:
+            out.extend(sentences(text[cursor : row.start()]))
+        out.append(row.group())
+        cursor = row.end()
+    if cursor < len(text):
+        out.extend(sentences(text[cursor:]))
+    return out
+
+
 class LocatedSplitter(TransformComponent):
     """Chunks each section of a document with a sentence splitter and records its locator."""
 
@@ -50,10 +73,16 @@ class LocatedSplitter(TransformComponent):
 
     def __init__(self, **data: Any) -> None:
         super().__init__(**data)
-        self._prose = SentenceSplitter(chunk_size=self.chunk_size, chunk_overlap=self.chunk_overlap)
+        cuts: dict[str, Any] = {
+            "chunking_tokenizer_fn": sentences_keeping_rows,
+            "secondary_chunking_regex": PIECES,
+        }
+        self._prose = SentenceSplitter(
+            chunk_size=self.chunk_size, chunk_overlap=self.chunk_overlap, **cuts
+        )
         # Every line is a "paragraph", so a line is only ever split when it alone is too long.
         self._lines = SentenceSplitter(
-            chunk_size=self.chunk_size, chunk_overlap=0, paragraph_separator="\n"
+            chunk_size=self.chunk_size, chunk_overlap=0, paragraph_separator="\n", **cuts
         )
 
     def __call__(self, nodes: Sequence[BaseNode], **kwargs: Any) -> list[BaseNode]:
