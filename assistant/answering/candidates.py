@@ -26,6 +26,8 @@ NEAR_DUPLICATE = 0.92
 FIGURE = re.compile(r"\d[\d.,]*")
 LEXICAL_WEIGHT = 0.3  # what sharing the question's own terms (figures, ids, names) adds
 SENTENCE_WEIGHT = 0.7  # the rest of the score is the whole chunk's similarity
+KIND_WEIGHT = 0.1  # a sentence from the kind of document the question asks of (its contract)
+ASK_SHARE = 0.5  # of a sentence's similarity: to the question without the names it gives
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class Sentence:
     hit: int  # index of the retrieved chunk it comes from
     position: int  # order within that chunk
     source: str = ""  # the file it comes from
+    kind: str = ""  # and that file's kind of document
 
     @property
     def text(self) -> str:
@@ -62,8 +65,9 @@ def candidate_sentences(hits: list[NodeWithScore]) -> list[Sentence]:
         title = plain(str(meta.get("title", "")))
         for position, span in enumerate(spans):
             # The title is shown with every citation; the text after it says it in full.
-            if worth_citing(span.text) and plain(span.text) != title:
-                candidates.append(Sentence(span, index, position, str(meta.get("source", ""))))
+            if not span.heading and worth_citing(span.text) and plain(span.text) != title:
+                source, kind = str(meta.get("source", "")), str(meta.get("doc_type", ""))
+                candidates.append(Sentence(span, index, position, source, kind))
     return candidates
 
 

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from assistant.answering.candidates import (
+    ASK_SHARE,
+    KIND_WEIGHT,
     LEXICAL_WEIGHT,
     SENTENCE_WEIGHT,
     Scored,
@@ -35,11 +37,12 @@ if TYPE_CHECKING:
 
 NEAR_BEST = 0.12  # sentences this far below the best one do not make the answer
 SHORTLIST = 24  # sentences embedded per answer, at most
-ASK_SHARE = 0.5  # of a sentence's similarity: to the question without the names it gives
 COVER_WEIGHT = 0.5  # a sentence adding question terms no chosen sentence covers
 MAX_SENTENCES = 6  # an executive reads three to six
 PART_SHORTLIST = 8  # sentences added to the shortlist for each part of a compound question
 NUMBER = re.compile(r"\[(\d+)\]")  # a citation marker
+# A sentence opening by pointing back: "Both are published under the MIT licence."
+POINTS_BACK = re.compile(r"^(?:It|Its|They|Their|Both|This|These|That|Those|He|She|Such)\b")
 # A sentence saying a fact is not known: "pricing was not shared", "gave no date".
 NOT_GIVEN = re.compile(
     r"\b(?:was|were|is|are|has|have|had)\s+not\s+(?:yet\s+)?(?:been\s+)?(?:shared|disclosed|"
@@ -64,6 +67,30 @@ def next_best(left: list[Scored], chosen: list[Scored], question: str) -> Scored
             item[0] + COVER_WEIGHT * len(uncovered & term_set(item[1].text)) / len(asked)
         ),
     )
+
+
+def of_kind_first(scored: list[Scored], kind: str | None) -> list[Scored]:
+    """The sentences ranked again with those of the kind of document asked of first among
+    equals (a question about our contract's credits: the contract before the news)."""
+    if kind is None:
+        return scored
+    moved = [(score + KIND_WEIGHT * (s.kind == kind), s, vec) for score, s, vec in scored]
+    return sorted(moved, key=lambda item: item[0], reverse=True)
+
+
+def with_antecedents(chosen: list[Scored], hits: list[NodeWithScore]) -> list[Scored]:
+    """The chosen sentences, one that opens by pointing back ("Both are published under the
+    MIT licence") preceded by the sentence before it, which says what it points to."""
+    before = {(s.hit, s.position + 1): s for s in candidate_sentences(hits)}
+    said = {item[1].text for item in chosen}
+    out: list[Scored] = []
+    for score, sentence, vec in chosen:
+        prior = before.get((sentence.hit, sentence.position))
+        if prior is not None and prior.text not in said and POINTS_BACK.match(sentence.text):
+            out.append((score, prior, vec))
+            said.add(prior.text)
+        out.append((score, sentence, vec))
+    return out
 
 
 def stated_unknown(question: str, scored: list[Scored]) -> Scored | None:
@@ -184,16 +211,18 @@ class ExtractiveAnswerer:
         no_evidence: Callable[[list[str]], str],
         parts: Sequence[Part] = (),
         exact: bool = True,
+        kind: str | None = None,
     ) -> Answer:
         """Cited sentences, or no_evidence(missing key terms) when the evidence is too weak;
         a part of the question that nothing answers is named as such. Not `exact`, the key
-        terms need not all be in the passages (a search the product phrases itself)."""
+        terms need not all be in the passages (a search the product phrases itself). A
+        question asked of one `kind` of document is answered from it first."""
         missing = missing_terms(question, hits, self.names_for) if exact else []
         parts = parts or self.parts_of(question)
         scored = [] if missing else self.score(query_embedding, hits, question, parts)
         if not scored or scored[0][0] < self.min_score:
             return Answer(answer=no_evidence(missing), status="insufficient_evidence")
-        scored = self.by_ask(question, query_embedding, scored)
+        scored = of_kind_first(self.by_ask(question, query_embedding, scored), kind)
         unknown = stated_unknown(question, scored) if len(parts) < 2 else None
         if unknown is not None and self.message:
             # The best evidence says the answer is not known ("pricing was not shared").
@@ -201,7 +230,9 @@ class ExtractiveAnswerer:
             reply = f"{self.message('stated_unknown')} {said.answer}"
             return said.model_copy(update={"answer": reply, "status": "insufficient_evidence"})
         chosen, unanswered = (
-            per_part(question, parts, scored, hits, self.min_score) if len(parts) > 1 else ([], [])
+            per_part(question, parts, scored, hits, self.min_score, kind)
+            if len(parts) > 1
+            else ([], [])
         )
         limit = min(MAX_SENTENCES, max(self.max_sentences, len(chosen) + 1))
         floor = scored[0][0] - NEAR_BEST
@@ -215,7 +246,7 @@ class ExtractiveAnswerer:
             if item is None:
                 break
             chosen.append(item)
-        answer = self._cite(chosen, hits)
+        answer = self._cite(with_antecedents(chosen, hits), hits)
         if self.message and unanswered:
             gaps = " ".join(self.message("part_not_answered", part=p.asked) for p in unanswered)
             answer = answer.model_copy(update={"answer": f"{answer.answer} {gaps}"})

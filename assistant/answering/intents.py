@@ -35,7 +35,9 @@ NAME_PAIR = re.compile(rf"(?<![\w-])({NAME})\s+(?:and|or|vs\.?|versus)\s+({NAME}
 RANGE_BEFORE = re.compile(r"\b(?:between|from)\s*$", re.I)
 MONTHS = {*MONTH_NAMES, *(m[:3] for m in MONTH_NAMES)}
 MIN_MATCHED_TERMS = 2  # a part with fewer terms of its own is matched with the first part
-POINTS_BACK = re.compile(r"\b(it|its|they|them|their|that|this|those|these)\b", re.I)
+POINTS_BACK = re.compile(
+    r"\b(it|its|they|them|their|that|this|those|these|he|him|his|she|her|hers)\b", re.I
+)
 
 
 class Ask(NamedTuple):
@@ -60,7 +62,9 @@ def split_parts(question: str) -> list[Ask]:
     out: list[Ask] = []
     for index, part in enumerate(parts):
         context = f"{part} ({parts[0]})" if index else part
-        few_terms = len(tokens(part)) < MIN_MATCHED_TERMS
+        # A pronoun is not a term of the part's own: it stands for one of another part.
+        own = [term for term in tokens(part) if not POINTS_BACK.fullmatch(term)]
+        few_terms = len(own) < MIN_MATCHED_TERMS
         back = bool(index and POINTS_BACK.search(part))
         out.append(Ask(part, context if few_terms else part, context, back))
     return out

@@ -6,11 +6,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import product
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from assistant.answering.candidates import (
+    ASK_SHARE,
+    KIND_WEIGHT,
     LEXICAL_WEIGHT,
     SENTENCE_WEIGHT,
     Scored,
@@ -33,11 +36,13 @@ if TYPE_CHECKING:
     from llama_index.core.schema import NodeWithScore
 
 PART_WEIGHT = 0.7  # a sentence for one part: its fit to that part and to the whole question
-FACT_WEIGHT = 0.1  # a part's answer states a name or figure the question does not, or the
-# kind of value the part asks for (a date for "by when?")
+FACT_WEIGHT = 0.1  # a part's answer states a name or figure the question does not
 SAME_SOURCE_WEIGHT = 0.1  # later parts are most often answered where the first part was
 NEXT_WEIGHT = 0.1  # a part that points back ("does that assume") is often the next sentence
-OFF_TOPIC = 1.0  # a sentence about another company does not answer a part naming one
+OPTIONS = 8  # sentences weighed for each part: those that fit it best
+COMBINATIONS = 4096  # ways of answering the parts weighed together, at most
+OFF_TOPIC = 1.0  # a sentence about another company does not answer a part naming one, nor
+# one without the kind of value a part asks for (a date for "by when?")
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,7 @@ class Part:
     vendors: tuple[str, ...] = ()  # the companies it names
     names: tuple[str, ...] = ()  # and every name they go by
     points_back: bool = False  # "what does that assume": it follows on from the part before
+    unnamed: list[float] | None = None  # the part without its names, when it has any
 
     def is_about(self, sentence: Sentence, hit: NodeWithScore) -> bool:
         """A sentence answers a part that names a company when its document is mainly about
@@ -75,42 +81,80 @@ def per_part(
     scored: list[Scored],
     hits: list[NodeWithScore],
     min_score: float,
+    kind: str | None = None,
 ) -> tuple[list[Scored], list[Part]]:
     """The sentence that best answers each part of a compound question, when one is
     good enough ("who signed, and how large is it?" gets the buyer and the size), and
-    the parts that none answers. The best-fitting pair is taken first, so a sentence
-    goes to the part it answers best."""
-    fits = np.asarray([part_fit(question, part, scored, hits) for part in parts])
-    taken: dict[int, Scored] = {}
-    while len(taken) < len(parts):
-        chosen = list(taken.values())
-        sources = {c[1].source for c in chosen}
-        after = following(chosen, scored, hits)
-        best, best_part, best_item = -1.0, -1, -1
-        for p in (i for i in range(len(parts)) if i not in taken):
-            follows = parts[p].points_back
-            for i, item in enumerate(scored):
-                fit = (
-                    fits[p, i]
-                    + SAME_SOURCE_WEIGHT * (item[1].source in sources)
-                    + NEXT_WEIGHT * (follows and item[1].text in after)
-                )
-                if fit > best and not near_duplicate(item, chosen):
-                    best, best_part, best_item = fit, p, i
-        if best < min_score:
-            break
-        taken[best_part] = scored[best_item]
-    unanswered = [part for p, part in enumerate(parts) if p not in taken]
-    return [taken[p] for p in sorted(taken)], unanswered
+    the parts that none answers. The sentences are chosen together, so a sentence goes
+    to the part it leaves the others best answered by."""
+    fits = np.asarray([part_fit(question, part, scored, hits, kind) for part in parts])
+    backs = any(part.points_back for part in parts)
+    after = [following([item], scored, hits) if backs else set() for item in scored]
+    width = min(OPTIONS, max(2, int(COMBINATIONS ** (1 / len(parts))) - 1))
+    options = [
+        [int(i) for i in np.argsort(-row)[:width] if row[i] >= min_score] + [None] for row in fits
+    ]
+    best: tuple[int | None, ...] = tuple(None for _ in parts)
+    best_total = 0.0
+    for choice in product(*options):
+        total = joint_fit(choice, fits - min_score, parts, scored, after)
+        if total > best_total:
+            best, best_total = choice, total
+    unanswered = [part for part, i in zip(parts, best, strict=True) if i is None]
+    return [scored[i] for i in best if i is not None], unanswered
+
+
+def joint_fit(
+    choice: tuple[int | None, ...],
+    margins: np.ndarray,
+    parts: Sequence[Part],
+    scored: list[Scored],
+    after: list[set[str]],
+) -> float:
+    """How well one sentence per part answers them together: their `margins` (fit above the
+    evidence threshold: a part left unanswered counts nothing), more when they come
+    from one source and when a part pointing back gets the sentence after another. A
+    sentence twice, two saying the same, or a part pointing back ("when does she start?")
+    answered from another document than the rest do not count (minus one)."""
+    chosen = [(p, i) for p, i in enumerate(choice) if i is not None]
+    items = [scored[i] for _, i in chosen]
+    if any(near_duplicate(item, items[:n]) for n, item in enumerate(items)):
+        return -1.0
+    sources = [item[1].source for item in items]
+    if any(parts[p].points_back and elsewhere(n, sources) for n, (p, _) in enumerate(chosen)):
+        return -1.0
+    follows = sum(
+        parts[p].points_back and any(scored[i][1].text in after[j] for _, j in chosen if j != i)
+        for p, i in chosen
+    )
+    return (
+        sum(float(margins[p, i]) for p, i in chosen)
+        + SAME_SOURCE_WEIGHT * (len(items) - len(set(sources)))
+        + NEXT_WEIGHT * follows
+    )
+
+
+def elsewhere(n: int, sources: list[str]) -> bool:
+    """Whether the n-th chosen sentence comes from none of the other chosen sentences' sources
+    (and there are others): what a part points back to was answered somewhere else."""
+    others = sources[:n] + sources[n + 1 :]
+    return bool(others) and sources[n] not in others
 
 
 def part_fit(
-    question: str, part: Part, scored: list[Scored], hits: list[NodeWithScore]
+    question: str,
+    part: Part,
+    scored: list[Scored],
+    hits: list[NodeWithScore],
+    kind: str | None = None,
 ) -> list[float]:
-    """How well each sentence answers one part: scored as against a question of its own,
-    blended with its fit to the whole question; stating a name or figure counts, and a
-    passage about another company or not about what is counted does not answer."""
+    """How well each sentence answers one part: scored as against a question of its own (half
+    of it without its names), blended with its fit to the whole question; stating a name or
+    figure counts, so does the document kind asked of; a sentence without the value asked for
+    ("by when?"), or a passage about another company or not about what is counted, does not
+    answer."""
     wanted = np.asarray(part.embedding)
+    ask = np.asarray(part.unnamed) if part.unnamed is not None else wanted
     asked = set(tokens(part.text))
     rare = rarity(asked, [sentence.text for _, sentence, _ in scored])
     value = wanted_value(part.asked)
@@ -119,13 +163,14 @@ def part_fit(
     return [
         PART_WEIGHT
         * (
-            SENTENCE_WEIGHT * float(vec @ wanted)
+            SENTENCE_WEIGHT * ((1 - ASK_SHARE) * float(vec @ wanted) + ASK_SHARE * float(vec @ ask))
             + (1 - SENTENCE_WEIGHT) * float(hits[sentence.hit].score or 0.0)
             + LEXICAL_WEIGHT * shared_terms(asked, sentence.text, rare)
+            + KIND_WEIGHT * (kind is not None and sentence.kind == kind)
         )
         + (1 - PART_WEIGHT) * score
         + FACT_WEIGHT * states_new_facts(sentence.text, question)
-        + FACT_WEIGHT * bool(value and value.search(sentence.text))
+        - OFF_TOPIC * bool(value and not value.search(sentence.text))
         + FACT_WEIGHT * bool(months and of_months(months, sentence, hits[sentence.hit]))
         - OFF_TOPIC * (not part.is_about(sentence, hits[sentence.hit]))
         - OFF_TOPIC * (count is not None and not mentions(hits[sentence.hit], count))

@@ -23,7 +23,8 @@ from assistant.answering.evidence import (
 from assistant.answering.extractive import ExtractiveAnswerer, with_support
 from assistant.answering.followups import standalone_question
 from assistant.answering.generation import words
-from assistant.answering.intents import Reading, split_parts
+from assistant.answering.intents import Reading
+from assistant.answering.part_search import PartSearch
 from assistant.answering.parts import Part
 from assistant.answering.records import ROLLBACK
 from assistant.answering.retrieval import Focus, retrieve, years_in
@@ -176,26 +177,15 @@ class Answering:
     def parts_found(
         self, question: str, vendor: str | list[str] | None, top_k: int, focus: Focus
     ) -> tuple[list[Part], list[NodeWithScore]]:
-        """The parts of a compound question (none for a simple one), each with the passages
-        its own search found."""
-        asks = split_parts(question)
-        if len(asks) < 2:
-            return [], []
-        parts: list[Part] = []
-        found: list[NodeWithScore] = []
-        for ask in asks:
-            searched = self.embed_query(ask.searched)
-            named = self.catalog().detect(ask.asked)  # "... for Claude" keeps to Anthropic
-            part_focus = Focus(named, focus.years) if named else focus
-            hits = self.search(ask.searched, searched, vendor, top_k // 2, focus=part_focus)
-            matched = searched if ask.matched == ask.searched else self.embed_query(ask.matched)
-            ids = frozenset(h.node.node_id for h in hits)
-            names = tuple(n for v in named for n in self.catalog().names_for(v))
-            parts.append(
-                Part(ask.matched, matched, ids, ask.asked, tuple(named), names, ask.points_back)
-            )
-            found = merged(found, hits)
-        return parts, found
+        """The parts of a compound question, each with the passages its own search found."""
+        parts = PartSearch(
+            lambda text, embedding, vendor, top_k, focus: self.search(
+                text, embedding, vendor, top_k, focus=focus
+            ),
+            self.embed_query,
+            self.catalog(),
+        )
+        return parts.parts_found(question, vendor, top_k, focus)
 
     def of_kind(self, evidence: Evidence, reading: Reading, vendors: list[str], top_k: int) -> None:
         """A question for one kind of document (a contract's terms, a roadmap, an earnings
@@ -252,6 +242,7 @@ class Answering:
         vendor: str | None,
         parts: list[Part] | None = None,
         exact: bool = True,
+        kind: str | None = None,
     ) -> Answer:
         """The extractive answer from retrieved passages (see assistant/answering/extractive.py)."""
         answerer = ExtractiveAnswerer(
@@ -268,6 +259,7 @@ class Answering:
             lambda missing: self.no_evidence(question, vendor, missing),
             parts or (),
             exact,
+            kind,
         )
 
     def extract_found(
@@ -313,7 +305,12 @@ class Answering:
         # The records were asked and did not answer: their raw rows would not either.
         passages = about(document_passages(evidence.passages), evidence.named)
         answer = self.extract(
-            evidence.question, evidence.embedding, passages, evidence.vendor, evidence.parts
+            evidence.question,
+            evidence.embedding,
+            passages,
+            evidence.vendor,
+            evidence.parts,
+            kind=evidence.kind,
         )
         if answer.status != "answered" or not evidence.absent:
             return answer

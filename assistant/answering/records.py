@@ -30,6 +30,12 @@ DOWN = re.compile(r"\b(drop\w*|fell|fall\w*|regress\w*|wors\w*|declin\w*|degrad\
 TREND_SERIES = 4  # most model series in one trend answer
 PARITY_WORKFLOWS = 3
 VERSION_LINES = 4
+# "the vendor behind our X": a way of naming the company that serves X, said by its name
+VENDOR_OF = re.compile(
+    r"\b(?:the\s+)?(?:vendor|provider|company|supplier|maker)s?\s+"
+    r"(?:behind|of|for|serving|running|that\s+(?:runs|serves|provides))\s+(?:(?:our|the)\s+)?$",
+    re.I,
+)
 
 
 def best_intent(reading: Reading, slots: Slots) -> str:
@@ -293,13 +299,16 @@ class FactAnswerer:
 def beyond(question: str, w: Workflow, vendors: list[str]) -> str:
     """What the passages can add to a workflow's records: the question with the workflow and
     its role replaced by the vendors the records name ("has the vendor behind our claims
-    fallback had an incident?" asks whether Google had an incident)."""
+    fallback had an incident?" asks "has Google had an incident?")."""
     named = set().union(*(words(n) for n in filter(None, [w.name, w.display_name, *w.aliases])))
+    said = " and ".join(vendors)
     out: list[str] = []
     for token in question.split():
         if words(token) & named or FALLBACK_WORDS.search(token):
-            if vendors and (not out or out[-1] != vendors[0]):
-                out.append(" and ".join(vendors))
+            if vendors and (not out or out[-1] != said):
+                lead = VENDOR_OF.search(" ".join(out) + " ")
+                out = " ".join(out)[: lead.start()].split() if lead else out
+                out.append(said)
             continue
         out.append(token)
     return " ".join(out)

@@ -14,6 +14,7 @@ SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"')\]”])|(?<=[.!?]\*\*))\
 INITIAL = re.compile(r"(?:^|[\s(])[A-Z]\.$")  # "K. Pölzl": an initial does not end a sentence
 ABBREVIATIONS = ("Dr.", "Mr.", "Ms.", "Mrs.", "St.", "No.", "Inc.", "Co.", "Ltd.", "vs.", "approx.")
 BLOCK_START = re.compile(r"^\s*(?:#+|[-*•]|\d+[.)]|\|)\s+")  # headings, list items, table rows
+HEADING = re.compile(r"^\s*#+\s")
 WRAP_WIDTH = 60  # a line at least this long without a full stop probably wraps into the next
 
 
@@ -24,6 +25,7 @@ class Span:
     text: str
     first: int
     last: int
+    heading: bool = False  # a section's heading: it names the section, it says nothing
 
 
 def sentence_pieces(text: str) -> list[tuple[int, int]]:
@@ -104,7 +106,10 @@ def split_passage(
     """Sentences of a passage with their line span; a heading or list item is its own block,
     and a table row is said as a sentence."""
     spans: list[Span] = []
-    for block in blocks_of(said_tables(text, table_header), line_per_block):
+    said = said_tables(text, table_header)
+    lines = said.splitlines()
+    for block in blocks_of(said, line_per_block):
+        heading = bool(HEADING.match(lines[block[0][0]]))
         joined, starts = "", []
         for _, line in block:
             starts.append(len(joined) + (1 if joined else 0))
@@ -114,7 +119,7 @@ def split_passage(
             if sentence:
                 first = block[bisect_right(starts, start) - 1][0]
                 last = block[bisect_right(starts, max(start, end - 1)) - 1][0]
-                spans.append(Span(sentence, first, last))
+                spans.append(Span(sentence, first, last, heading))
     return spans
 
 

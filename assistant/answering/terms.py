@@ -129,7 +129,9 @@ def wanted_value(part: str) -> re.Pattern[str] | None:
     """The pattern of the value a part asks for, when it asks for a date or a figure."""
     joined = WHEN_WITH.match(part)
     if joined:
-        return re.compile(rf"\b{joined.group(1)}\s+(?:the\s+)?(?:{DATE_TEXT})", re.I)
+        # "by 2026-11-30", "until at least 2027-03-30", "until (earliest retirement) 2027-03-30"
+        between = r"(?:\s+(?:the|at\s+least|\([^()]{1,40}\)))*"
+        return re.compile(rf"\b{joined.group(1)}{between}\s+(?:{DATE_TEXT})", re.I)
     if WANTS_DATE.search(part):
         return DATE
     if WANTS_FIGURE.search(part):
