@@ -14,12 +14,13 @@ from llama_index.core.schema import (
     BaseNode,
     MetadataMode,
     NodeRelationship,
+    RelatedNodeInfo,
     TextNode,
     TransformComponent,
 )
 from pydantic import PrivateAttr
 
-from assistant.core.locators import chunk_location
+from assistant.core.locators import LineBreaks, chunk_location
 from assistant.core.tables import header_above
 from ingest.documents import section_spans
 
@@ -31,6 +32,7 @@ TABLE_ROW = re.compile(r"^[ \t]*\|.*(?:\n|$)", re.M)
 # after punctuation and a space (a CJK full stop needs none), never inside a figure
 # ("$14.2bn", "version 2.0").
 PIECES = r"(?s)[^\n]*\|[^\n]*(?:\n|$)|.+?(?:\n|[,.;!?](?=\s)|[\u3002\uff1f\uff01]|$)"
+SENTENCE_BLOCK = 20_000  # characters the sentence tokenizer reads at once
 CHUNK_NAMESPACE = uuid.UUID("6f1c2b1e-6a57-4b8e-9a43-0f9e3c1d7a10")
 
 
@@ -50,16 +52,33 @@ def carried_header(lines: list[str], line: int) -> dict[str, str]:
 def sentences_keeping_rows(text: str) -> list[str]:
     """The text's sentences for the splitter, each table row one of them: a chunk never
     ends inside a row, which would cut its figures from their names."""
-    sentences = split_by_sentence_tokenizer()
     out: list[str] = []
     cursor = 0
     for row in TABLE_ROW.finditer(text):
         if row.start() > cursor:
-            out.extend(sentences(text[cursor : row.start()]))
+            out.extend(sentences_of(text[cursor : row.start()]))
         out.append(row.group())
         cursor = row.end()
     if cursor < len(text):
-        out.extend(sentences(text[cursor:]))
+        out.extend(sentences_of(text[cursor:]))
+    return out
+
+
+def sentences_of(text: str) -> list[str]:
+    """Sentences of prose, the tokenizer given a block of at most SENTENCE_BLOCK characters
+    at a time (cut at a paragraph, a line or a space): its time grows with what it is given,
+    and a large file given whole would run into its time guard."""
+    sentences = split_by_sentence_tokenizer()
+    out: list[str] = []
+    start = 0
+    while start < len(text):
+        end = len(text)
+        if end - start > SENTENCE_BLOCK:
+            window = text[start : start + SENTENCE_BLOCK]
+            cut = max(window.rfind("\n\n"), window.rfind("\n"), window.rfind(" "))
+            end = start + (cut + 1 if cut > 0 else SENTENCE_BLOCK)
+        out.extend(sentences(text[start:end]))
+        start = end
     return out
 
 
@@ -97,12 +116,14 @@ class LocatedSplitter(TransformComponent):
         base = {key: doc.metadata[key] for key in CITATION_KEYS if key in doc.metadata}
         base["ingested_at"] = ingested_at
         chunks: list[TextNode] = []
+        source = doc.as_related_node_info()  # hashes the whole document: once, not per chunk
         for span in section_spans(doc):
             section = text[span.start : span.end]
             metadata = {**base, "vendors": span.vendors}
             header = "\n".join(f"{k}: {metadata[k]}" for k in EMBEDDED_KEYS if metadata.get(k))
             cursor = 0
             lines = section.split("\n")  # once per section: tables are found by line
+            breaks = LineBreaks(section)
             splitter = self._lines if span.by_line else self._prose
             for piece in splitter.split_text_metadata_aware(section, header):
                 found = section.find(piece, cursor)
@@ -111,16 +132,18 @@ class LocatedSplitter(TransformComponent):
                 begin = found if found >= 0 else cursor
                 stop = begin + len(piece)
                 cursor = begin + 1
-                location = chunk_location(span.kind, span.number, section, begin, stop)
-                table = carried_header(lines, section.count("\n", 0, begin + 1))
+                location = chunk_location(span.kind, span.number, breaks, begin, stop)
+                table = carried_header(lines, breaks.before(begin + 1))
                 extra = {**metadata, **location, **table}
-                chunks.append(self._make_chunk(doc, len(chunks), piece, extra))
+                chunks.append(self._make_chunk(doc.node_id, source, len(chunks), piece, extra))
         return chunks
 
     @staticmethod
-    def _make_chunk(doc: BaseNode, index: int, text: str, metadata: dict[str, Any]) -> TextNode:
+    def _make_chunk(
+        doc_id: str, source: RelatedNodeInfo, index: int, text: str, metadata: dict[str, Any]
+    ) -> TextNode:
         chunk = TextNode(
-            id_=chunk_id(doc.node_id, index),
+            id_=chunk_id(doc_id, index),
             text=text,
             metadata={**metadata, "chunk": index},
             excluded_embed_metadata_keys=[
@@ -128,5 +151,5 @@ class LocatedSplitter(TransformComponent):
             ],
             excluded_llm_metadata_keys=["ingested_at", "chunk", "vendors", "unit", "first"],
         )
-        chunk.relationships[NodeRelationship.SOURCE] = doc.as_related_node_info()
+        chunk.relationships[NodeRelationship.SOURCE] = source
         return chunk

@@ -13,6 +13,7 @@ from llama_index.core import Document
 from llama_index.core.ingestion import IngestionPipeline
 from llama_index.core.storage.docstore import SimpleDocumentStore
 
+from assistant.core.errors import IngestionStoppedError
 from assistant.core.report import IngestReport
 from assistant.storage.disk import ensure_room, replacing
 from ingest.chunking import LocatedSplitter
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from assistant.core.settings import Settings
     from assistant.storage.chunks import ChunkStore
 
+EMBED_SLICE = 64  # chunks embedded between checks for a stop (a few seconds on a CPU)
 SPARE_BYTES = 1 << 20  # beyond a batch's own estimate: SQLite journals, status files
 
 
@@ -41,9 +43,11 @@ class Indexer:
         store: ChunkStore,
         embed_model: Callable[[], BaseEmbedding],
         lock: AbstractContextManager[object] | None = None,
+        stopping: threading.Event | None = None,
     ) -> None:
         """embed_model is called when something needs embedding: listing needs no model."""
         self.settings = settings
+        self.stopping = stopping or threading.Event()
         self.store = store
         self.lock = lock or threading.RLock()
         self.docstore_path = settings.docstore_path
@@ -58,26 +62,52 @@ class Indexer:
         self.unsaved = False  # the docstore changed in memory since it was last saved
 
     @cached_property
-    def pipeline(self) -> IngestionPipeline:
-        """Split and embed; writing to the store is done by commit, under the lock."""
+    def splitting(self) -> IngestionPipeline:
+        """Split one document into located chunks."""
         chunking = self.settings.embedding
-        return IngestionPipeline(
-            transformations=[
-                LocatedSplitter(
-                    chunk_size=chunking.chunk_size, chunk_overlap=chunking.chunk_overlap
-                ),
-                self._embed_model(),
-            ],
-            disable_cache=True,  # unchanged files never get here (Ingestor skips them)
+        splitter = LocatedSplitter(
+            chunk_size=chunking.chunk_size, chunk_overlap=chunking.chunk_overlap
         )
+        return IngestionPipeline(transformations=[splitter], disable_cache=True)
+
+    @cached_property
+    def embedding(self) -> IngestionPipeline:
+        """Embed a batch's chunks; writing to the store is done by commit, under the lock."""
+        # Unchanged files never get here (Ingestor skips them): no pipeline cache.
+        return IngestionPipeline(transformations=[self._embed_model()], disable_cache=True)
 
     def is_unchanged(self, source: str, sha: str) -> bool:
         indexed = self.docstore.get_document(source, raise_error=False)
         return indexed is not None and indexed.metadata.get("file_sha256") == sha
 
-    def write(self, documents: list[Document], report: IngestReport) -> None:
-        """Split, embed and swap in one batch of documents."""
-        self.commit(documents, self.pipeline.run(documents=documents), report)
+    def write(self, documents: list[Document], report: IngestReport) -> dict[str, str]:
+        """Split each document on its own, then embed and swap in the batch; a document that
+        cannot be split fails alone. Returns why, by source, for those that failed."""
+        chunks: list[BaseNode] = []
+        split: list[Document] = []
+        failed: dict[str, str] = {}
+        for document in documents:
+            stop_if_asked(self.stopping)
+            try:
+                chunks += self.splitting.run(documents=[document])
+            except Exception as exc:  # whatever the splitter raises fails this file only
+                failed[document.doc_id] = (
+                    f"could not be split into chunks ({type(exc).__name__}: {str(exc)[:200]}); "
+                    "split the file into smaller ones and drop them again"
+                )
+                continue
+            split.append(document)
+        if split:
+            self.commit(split, self.embedded(chunks), report)
+        return failed
+
+    def embedded(self, chunks: list[BaseNode]) -> list[BaseNode]:
+        """The chunks embedded a slice at a time, so a stop is seen within seconds."""
+        done: list[BaseNode] = []
+        for start in range(0, len(chunks), EMBED_SLICE):
+            stop_if_asked(self.stopping)
+            done += self.embedding.run(nodes=chunks[start : start + EMBED_SLICE])
+        return done
 
     def commit(
         self, documents: list[Document], chunks: Sequence[BaseNode], report: IngestReport
@@ -135,6 +165,11 @@ class Indexer:
                 self.problems.clear(doc_id)
             self.persist()
 
+    def metadata_of(self, source: str) -> dict[str, str]:
+        """An indexed document's metadata as text (empty when it is not indexed)."""
+        doc = self.docstore.get_document(source, raise_error=False)
+        return {k: str(v) for k, v in doc.metadata.items()} if doc else {}
+
     def indexed_documents(self) -> list[Document]:
         with self.lock:
             return [doc for doc in self.docstore.docs.values() if isinstance(doc, Document)]
@@ -147,3 +182,12 @@ class Indexer:
         self.problems.persist()
         self.unsaved = False
         self.saves += 1
+
+
+def stop_if_asked(stopping: threading.Event) -> None:
+    """End an ingestion that the service's stop cut short: what it saved stays saved, and
+    the next start redoes the rest."""
+    if stopping.is_set():
+        raise IngestionStoppedError(
+            "ingestion stopped because the service is stopping; it resumes at the next start"
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -21,8 +22,8 @@ from assistant.core.report import FileIssue, IngestReport
 from ingest.documents import Candidate, build_document
 from ingest.fact_readers import read_facts
 from ingest.fact_sync import READ_ERRORS, FactSync, holds_facts
-from ingest.indexer import Indexer
-from ingest.loaders import LoadedFile, LoadError, load_file
+from ingest.indexer import Indexer, stop_if_asked
+from ingest.loaders import LimitError, LoadedFile, LoadError, ReadLimits, load_file
 from ingest.scanner import Scanner, file_sha256, is_within
 
 if TYPE_CHECKING:
@@ -66,11 +67,15 @@ class Ingestor:
         store: ChunkStore,
         embed_model: Callable[[], BaseEmbedding],
         lock: AbstractContextManager[object] | None = None,
+        stopping: threading.Event | None = None,
     ) -> None:
-        """embed_model is called when something needs embedding: listing needs no model."""
+        """embed_model is called when something needs embedding: listing needs no model.
+        When `stopping` is set, an ingestion in progress ends at its next step."""
         self.settings = settings
+        self.stopping = stopping or threading.Event()
         self.scanner = Scanner(settings.inbox_dir)
-        self.indexer = Indexer(settings, store, embed_model, lock)
+        self.limits = ReadLimits(settings.limits.max_text_mb, settings.limits.max_unpacked_mb)
+        self.indexer = Indexer(settings, store, embed_model, lock, self.stopping)
         self.fact_sync = FactSync(settings.facts_path)
         self.problems = self.indexer.problems
         # What earlier runs learned: the registry's vendors as the fact store holds them, and
@@ -92,11 +97,13 @@ class Ingestor:
         seen: set[str] = set()
         for target in targets:
             for candidate in self.scanner.candidates(target, report):
+                stop_if_asked(self.stopping)
                 if candidate.source not in seen:
                     seen.add(candidate.source)
                     pending += self._load_if_changed(candidate, report)
-            if target.is_dir():
+            if target.is_dir() and not target.is_symlink():
                 self._remove_vanished(target.resolve(), report)
+        self._drop_skipped(report)
         if not paths:
             self.indexer.drop_orphans()
         self._index(pending, catalog, report, progress)
@@ -120,14 +127,17 @@ class Ingestor:
             if known and known.partial:  # rows skipped when it was indexed still count
                 report.failed.extend(FileIssue(source=source, reason=r) for r in known.reasons)
             return []
+        refused = self.problems.refused(source, sha, self.limits.key)
+        if refused is not None:  # the same bytes past the same limits: not read again
+            again = "refused before, not read again until the file or the limit changes"
+            report.failed.extend(
+                FileIssue(source=source, reason=f"{r} ({again})") for r in refused.reasons
+            )
+            return []
         try:
-            loaded = load_file(candidate.path)
+            loaded = load_file(candidate.path, self.limits)
         except Exception as exc:  # whatever a reader library raises, one file fails, not the run
-            reason = failure_reason(exc)
-            if self.indexer.docstore.document_exists(source):
-                reason += "; the previously indexed version is kept"
-            report.failed.append(FileIssue(source=source, reason=reason))
-            self.problems.record(candidate, [reason], partial=False)
+            self._failed(candidate, failure_reason(exc), report, isinstance(exc, LimitError), sha)
             return []
         report.failed.extend(FileIssue(source=source, reason=p) for p in loaded.problems)
         if loaded.problems:
@@ -135,6 +145,16 @@ class Ingestor:
         else:
             self.problems.clear(source)
         return [Pending(candidate, loaded, sha, self._facts(candidate, loaded, report))]
+
+    def _failed(
+        self, candidate: Candidate, reason: str, report: IngestReport, limit: bool, sha: str
+    ) -> None:
+        """One file failed: reported and logged; a refusal at a limit is kept with its hash."""
+        if self.indexer.docstore.document_exists(candidate.source):
+            reason += "; the previously indexed version is kept"
+        report.failed.append(FileIssue(source=candidate.source, reason=reason))
+        refused = (sha, self.limits.key) if limit else None
+        self.problems.record(candidate, [reason], partial=False, refused=refused)
 
     def _sha_within_limit(self, candidate: Candidate, report: IngestReport) -> str | None:
         """The file's hash; None, with the reason reported, when it cannot be read or is
@@ -187,9 +207,14 @@ class Ingestor:
         batch_size = self.settings.ingestion.ingest_batch_files
         with tqdm(total=len(pending), desc="Indexing", unit="file", disable=not show) as bar:
             for start in range(0, len(pending), batch_size):
+                stop_if_asked(self.stopping)
                 batch = pending[start : start + batch_size]
                 documents = [build_document(p.candidate, p.loaded, p.sha, catalog) for p in batch]
-                self.indexer.write(documents, report)
+                failed = self.indexer.write(documents, report)
+                for p in batch:
+                    if p.candidate.source in failed:
+                        self._failed(p.candidate, failed[p.candidate.source], report, False, p.sha)
+                documents = [d for d in documents if d.doc_id not in failed]
                 learned = companies_in(documents)
                 catalog = catalog.learned(learned.companies)
                 report.learned.add(learned)
@@ -239,6 +264,17 @@ class Ingestor:
         self.indexer.remove(gone)
         report.removed += len(gone)
         report.outcomes.update((source, "removed") for source in gone)
+
+    def _drop_skipped(self, report: IngestReport) -> None:
+        """Drop documents indexed under a source the scan now skips (a link that leads
+        outside the inbox, a file replaced by a pipe): what is never read is not answered."""
+        skipped = [
+            i.source for i in report.skipped if self.indexer.docstore.document_exists(i.source)
+        ]
+        if skipped:
+            self.remove(skipped)
+            report.removed += len(skipped)
+            report.outcomes.update((source, "removed") for source in skipped)
 
     def remove(self, sources: list[str]) -> None:
         """Drop documents from the index and their records (a file deleted on request)."""

@@ -18,6 +18,10 @@ class FileProblem(BaseModel):
     reasons: list[str]
     at: str
     partial: bool  # True when the file was indexed but parts of it (rows, lines) were skipped
+    # For a file refused at a size limit: its hash and the limits then, so it is not read
+    # again (a bomb is not unpacked at every start) until it or the limits change.
+    sha: str | None = None
+    limits: str | None = None
 
 
 class ProblemLog:
@@ -30,14 +34,31 @@ class ProblemLog:
             raw = json.loads(path.read_text("utf-8"))
             self._problems = {k: FileProblem.model_validate(v) for k, v in raw.items()}
 
-    def record(self, candidate: Candidate, reasons: list[str], partial: bool) -> None:
+    def record(
+        self,
+        candidate: Candidate,
+        reasons: list[str],
+        partial: bool,
+        refused: tuple[str, str] | None = None,
+    ) -> None:
+        """Why a file failed; `refused` (its hash, the limits) when a size limit refused it."""
+        sha, limits = refused or (None, None)
         self._problems[candidate.source] = FileProblem(
             source=candidate.source,
             path=str(candidate.path),
             reasons=reasons,
             at=datetime.now(UTC).isoformat(timespec="seconds"),
             partial=partial,
+            sha=sha,
+            limits=limits,
         )
+
+    def refused(self, source: str, sha: str, limits: str) -> FileProblem | None:
+        """The refusal of these very bytes under these limits, if there was one."""
+        known = self._problems.get(source)
+        if known is not None and known.sha == sha and known.limits == limits:
+            return known
+        return None
 
     def clear(self, source: str) -> None:
         self._problems.pop(source, None)

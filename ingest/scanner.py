@@ -1,9 +1,15 @@
-"""Finding the files to ingest: which files a folder holds, which are skipped and why."""
+"""Finding the files to ingest: which files a folder holds, which are skipped and why.
+
+One rule for every way in (a scan, the watcher, an upload, the reconcile at start): a path
+that leads outside the folder it was found in, through a symbolic link or a linked folder,
+or that is not a regular file (a pipe, a socket, a device), is never opened.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,11 +19,19 @@ from ingest.loaders import LOADERS
 
 IGNORED_PREFIXES = (".", "~$", "~")  # dotfiles, Office lock files, editor backups
 IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload", ".swp", ".swx", "~")  # files being written
+LEADS_OUTSIDE = "a symbolic link, or in a linked folder, leading outside the inbox; not followed"
+LINKED_FOLDER = "a linked folder; not followed (its files are read where they are)"
+NOT_REGULAR = "not a regular file (a pipe, socket or device); not read"
 
 
 def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
+    """The file's hash, read only if it is a regular file: opened without blocking, so a pipe
+    put in its place cannot hold the reader (and the ingestion lock) forever."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise OSError(f"{path.name}: {NOT_REGULAR}")
+        digest = hashlib.sha256()
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
@@ -32,16 +46,31 @@ def is_ignored(name: str) -> bool:
     return name.startswith(IGNORED_PREFIXES) or name.lower().endswith(IGNORED_SUFFIXES)
 
 
+def unreadable(path: Path, root: Path) -> str | None:
+    """Why a path found under `root` (resolved) is never opened, or None when it may be."""
+    try:
+        resolved = path.resolve()
+        mode = resolved.stat().st_mode
+    except OSError as exc:
+        return f"cannot read: {exc.strerror or exc}"
+    if not is_within(resolved, root):
+        return LEADS_OUTSIDE
+    if stat.S_ISDIR(mode):
+        return LINKED_FOLDER
+    if not stat.S_ISREG(mode):
+        return NOT_REGULAR
+    return None
+
+
 def skip_reason(path: Path, root: Path) -> str | None:
-    """Why a file under `root` is not read, or None when it is."""
+    """Why a file under `root` (resolved) is not read, or None when it is."""
     if is_ignored(path.name):
         return "hidden, temporary or lock file"
-    if path.is_symlink() and not is_within(path.resolve(), root):
-        return "symbolic link to a file outside the folder; not followed"
-    if path.suffix.lower() not in LOADERS:
+    reason = unreadable(path, root)
+    if reason is None and path.suffix.lower() not in LOADERS:
         supported = " ".join(sorted(LOADERS))
         return f"unsupported format {path.suffix or '(no extension)'}; supported: {supported}"
-    return None
+    return reason
 
 
 class Scanner:
@@ -52,24 +81,43 @@ class Scanner:
 
     def candidates(self, target: Path, report: IngestReport) -> Iterator[Candidate]:
         """The readable files at or under `target`; skipped and missing ones go to `report`."""
-        if not target.exists():
+        path = self.located(target)
+        if not path.exists() and not path.is_symlink():
             report.failed.append(FileIssue(source=str(target), reason="no such file or folder"))
             return
-        if target.is_file():
-            path = target.resolve()
-            yield Candidate(path, self.source_for(path, path.parent))
+        inbox = self.inbox.resolve()
+        root = inbox if is_within(path, inbox) else path.parent if path.is_file() else path
+        if path.is_dir() and not path.is_symlink():
+            yield from self.walk(path, path.resolve() if root == path else root, report)
             return
-        root = target.resolve()
-        for folder, dirs, files in os.walk(root):
+        source = self.source_for(path, root)
+        reason = skip_reason(path, root.resolve())
+        if reason:
+            report.skipped.append(FileIssue(source=source, reason=reason))
+        else:
+            yield Candidate(path, source)
+
+    def walk(self, folder: Path, root: Path, report: IngestReport) -> Iterator[Candidate]:
+        """The readable files under a folder; a linked folder inside it is not entered."""
+        for parent, dirs, files in os.walk(folder):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            for name in sorted(files):
-                path = Path(folder) / name
+            for name in sorted(files + [d for d in dirs if Path(parent, d).is_symlink()]):
+                path = Path(parent) / name
                 source = self.source_for(path, root)
                 reason = skip_reason(path, root)
                 if reason:
                     report.skipped.append(FileIssue(source=source, reason=reason))
                 else:
                     yield Candidate(path, source)
+
+    def located(self, target: Path) -> Path:
+        """The path with the inbox part resolved and the rest as given: a link inside the
+        inbox is judged by where it leads, not silently replaced by it."""
+        absolute = Path(os.path.abspath(target.expanduser()))
+        inbox = Path(os.path.abspath(self.inbox))
+        if is_within(absolute, inbox):
+            return self.inbox.resolve() / absolute.relative_to(inbox)
+        return absolute
 
     def source_for(self, path: Path, root: Path) -> str:
         """Sources are relative to the inbox, or to the folder given when outside the inbox."""

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from watchfiles import Change, DefaultFilter, awatch
 
-from assistant.core.errors import DataDirError
+from assistant.core.errors import DataDirError, IngestionBusyError, IngestionStoppedError
 from assistant.core.report import IngestReport
 from ingest.scanner import is_ignored
 
@@ -93,7 +93,7 @@ class InboxWatcher:
             if change == Change.deleted:
                 self._changed.pop(path, None)
                 self._deleted.add(path)
-            elif path.is_dir():
+            elif path.is_dir() and not path.is_symlink():  # a linked folder is not entered
                 for folder, _, files in os.walk(path):
                     for file in files:
                         if not is_ignored(file):
@@ -147,7 +147,8 @@ class InboxWatcher:
         try:
             await work()
         except Exception as exc:
-            expected = isinstance(exc, DataDirError)  # it explains itself: no traceback
+            # These explain themselves: no traceback.
+            expected = isinstance(exc, DataDirError | IngestionBusyError | IngestionStoppedError)
             self._failures = 0 if expected else self._failures + 1
             pause = min(self.retry_after * 2 ** max(self._failures - 1, 0), MAX_PAUSE)
             self._paused_until = time.monotonic() + pause

@@ -91,3 +91,61 @@ def build_corpus(inbox: Path, files: int) -> None:
             for p in range(4)
         )
         write(inbox / f"notes/note-{i:03}.md", markdown(f"{vendor} note {i}", body))
+
+
+def write_docx_bomb(path: Path, megabytes: int) -> Path:
+    """A small .docx whose document part unpacks to `megabytes` of text."""
+    import zipfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ns = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    paragraph = "<w:p><w:r><w:t>" + "Qwen pricing " * 700 + "</w:t></w:r></w:p>"
+    count = megabytes * (1 << 20) // len(paragraph)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+            'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-'
+            'package.relationships+xml"/><Override PartName="/word/document.xml" ContentType="'
+            'application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>'
+            "</Types>",
+        )
+        archive.writestr(
+            "_rels/.rels",
+            '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/'
+            '2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
+            'officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/>'
+            "</Relationships>",
+        )
+        with archive.open("word/document.xml", "w") as part:
+            part.write(f'<?xml version="1.0"?><w:document xmlns:w="{ns}"><w:body>'.encode())
+            for _ in range(count):
+                part.write(paragraph.encode())
+            part.write(b"</w:body></w:document>")
+    return path
+
+
+def write_pdf_bomb(path: Path, megabytes: int) -> Path:
+    """A small PDF whose one page's content stream unpacks to `megabytes` of text operators."""
+    from pypdf import PdfWriter
+    from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    writer = PdfWriter()
+    page = writer.add_blank_page(612, 792)
+    font = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Font"),
+            NameObject("/Subtype"): NameObject("/Type1"),
+            NameObject("/BaseFont"): NameObject("/Helvetica"),
+        }
+    )
+    fonts = DictionaryObject({NameObject("/F1"): writer._add_object(font)})
+    page[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): fonts})
+    line = b"BT /F1 12 Tf 72 720 Td (Qwen pricing line) Tj ET\n"
+    stream = DecodedStreamObject()
+    stream.set_data(line * (megabytes * (1 << 20) // len(line)))
+    page[NameObject("/Contents")] = writer._add_object(stream.flate_encode())
+    with path.open("wb") as out:
+        writer.write(out)
+    return path

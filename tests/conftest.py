@@ -116,6 +116,7 @@ class Served:
     url: str
     data_dir: Path
     inbox: Path
+    process: subprocess.Popen[bytes] | None = None
 
 
 def free_port() -> int:
@@ -167,7 +168,7 @@ def serving(root: Path, documents: int, env: dict[str, str] | None = None) -> It
             # serve reconciles the index with the inbox when it starts.
             listed = f"{url}/api/documents"
             wait_for(lambda: len(httpx.get(listed, headers=headers).json()) == documents, 300)
-            yield Served(url, data_dir, inbox)
+            yield Served(url, data_dir, inbox, process)
         finally:
             process.terminate()
             process.wait(timeout=30)

@@ -46,6 +46,30 @@ def test_html_drops_scripts_and_reads_meta_date(tmp_path: Path) -> None:
     assert "alert" not in text and "secret" not in text and "color" not in text
 
 
+def test_html_keeps_every_visible_text_once_in_reading_order(tmp_path: Path) -> None:
+    html = """<html><body>
+    <div>Text directly in a div.<p>A paragraph inside it.</p>Text between blocks.</div>
+    <ul><li>An item with a nested list<ul><li>The nested item.</li></ul></li></ul>
+    <table><tr><td><p>A cell holding a paragraph.</p></td><td>A plain cell.</td></tr></table>
+    <div hidden>Hidden text.</div><p style="display: none">Also hidden.</p>
+    Line one of an address<br>line two of it.
+    </body></html>"""
+    loaded = load_file(write(tmp_path / "blocks.html", html))
+    (section,) = loaded.sections
+    assert section.kind == "paragraphs" and section.number == 1
+    assert section.text.splitlines() == [
+        "Text directly in a div.",
+        "A paragraph inside it.",
+        "Text between blocks.",
+        "An item with a nested list",
+        "The nested item.",
+        "A cell holding a paragraph.",
+        "A plain cell.",
+        "Line one of an address",
+        "line two of it.",
+    ]
+
+
 def test_pdf_has_one_section_per_page_numbered_from_one(tmp_path: Path) -> None:
     path = write_pdf(
         tmp_path / "e.pdf",

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
-from assistant.core.errors import DataDirError
+from assistant.core.errors import DataDirError, IngestionBusyError
 from assistant.storage.disk import INGEST_AGAIN, data_dir_writes
 
 P = ParamSpec("P")
@@ -28,7 +28,27 @@ def exclusive(lock_name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
 
 
 store_access = exclusive("_store_lock")
-ingestion = exclusive("_ingest_lock")
+
+
+def ingestion(method: Callable[P, R]) -> Callable[P, R]:
+    """Run a method as the one ingestion at a time; a call that finds another running waits
+    for it up to the service's `ingest_wait` seconds, then is told to retry (503)."""
+
+    @wraps(method)
+    def one_at_a_time(*args: P.args, **kwargs: P.kwargs) -> R:
+        intel: Any = args[0]  # a VendorIntel
+        lock = intel._ingest_lock
+        if not lock.acquire(timeout=intel.ingest_wait):
+            raise IngestionBusyError(
+                "another ingestion is running (a large file, or many): try again in a "
+                "moment; `vendorintel documents` shows what is indexed so far"
+            )
+        try:
+            return method(*args, **kwargs)
+        finally:
+            lock.release()
+
+    return one_at_a_time
 
 
 def writes_index(retry: str = INGEST_AGAIN) -> Callable[[Callable[P, R]], Callable[P, R]]:

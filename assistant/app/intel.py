@@ -21,6 +21,7 @@ from assistant.app.guards import ingestion, store_access, writes_index
 from assistant.briefing.asked import ChecklistQuestions
 from assistant.briefing.checkpoints import Briefing, Checklist, run_briefing
 from assistant.briefing.render import render
+from assistant.briefing.scope import vendors_to_brief
 from assistant.core.catalog import VendorCatalog
 from assistant.core.errors import StoreUnavailableError
 from assistant.core.events import EventLog
@@ -35,7 +36,13 @@ from assistant.storage.embedding_cache import CachingEmbedding, EmbeddingCache
 from assistant.storage.feedback import FeedbackStore
 from ingest.pipeline import Ingestor
 from ingest.scanner import is_within
-from ingest.uploads import UploadError, remove_stale_uploads, save_upload
+from ingest.uploads import (
+    Saved,
+    UploadError,
+    remove_stale_uploads,
+    save_upload,
+    upload_outcome,
+)
 from ingest.watcher import InboxWatcher
 
 if TYPE_CHECKING:
@@ -57,6 +64,8 @@ class VendorIntel:
         self._embed_model = embed_model
         self._store_lock = threading.RLock()
         self._ingest_lock = threading.Lock()
+        self.ingest_wait = settings.ingestion.ingest_wait_seconds  # then: retry later (503)
+        self.stopping = threading.Event()  # set when the service stops: ingestion ends early
         # Collections from before the space was recorded were all made by the torch model.
         self.store = ChunkStore(
             settings, vector_space(settings.embedding.embedding_backend), vector_space("torch")
@@ -120,7 +129,9 @@ class VendorIntel:
 
     @cached_property
     def ingestor(self) -> Ingestor:
-        ingestor = Ingestor(self.settings, self.store, self.cached_embed_model, self._store_lock)
+        ingestor = Ingestor(
+            self.settings, self.store, self.cached_embed_model, self._store_lock, self.stopping
+        )
         self._catalog = self._catalog.with_vendors(ingestor.known_vendors)
         return ingestor
 
@@ -133,18 +144,12 @@ class VendorIntel:
 
     def fact_answerer(self) -> FactAnswerer:
         """Answers from the registry and eval records as they are now."""
-        docstore = self.ingestor.indexer.docstore
-
-        def document(source: str) -> dict[str, str]:
-            doc = docstore.get_document(source, raise_error=False)
-            return {k: str(v) for k, v in doc.metadata.items()} if doc else {}
-
         facts = self.ingestor.fact_sync.store
         catalog = self.catalog
         return FactAnswerer(
             facts.workflows(),
             facts.evals(),
-            document,
+            self.ingestor.indexer.metadata_of,
             catalog.detect,
             self.cached_embed_model().get_text_embedding_batch,
             self.settings.answering.regression_drop,
@@ -205,17 +210,18 @@ class VendorIntel:
     @ingestion
     @writes_index(retry="delete it again")
     def remove_document(self, source: str) -> bool:
-        """Delete a document's file from the inbox and its chunks from the index."""
+        """Delete an indexed document: its file, where it lies in the inbox, and its chunks.
+        Only a source exactly as indexed is acted on; anything else touches nothing."""
+        document = self.ingestor.indexer.docstore.get_document(source, raise_error=False)
+        if document is None:
+            return False
+        path = Path(str(document.metadata.get("path", "")))
         inbox = self.settings.inbox_dir.resolve()
-        path = (inbox / source).resolve()
-        if not is_within(path, inbox) or path == inbox:
-            raise ValueError(f"{source!r} is not a path inside the inbox")
-        known = self.ingestor.indexer.docstore.document_exists(source)
-        if path.is_file():
+        # unlink removes a link itself; a file indexed from outside the inbox stays where it is.
+        if is_within(path.parent.resolve(), inbox) and (path.is_file() or path.is_symlink()):
             path.unlink()
-        if known:
-            self.ingestor.remove([source])
-        return known
+        self.ingestor.remove([source])
+        return True
 
     def add_files(
         self, uploads: Sequence[tuple[str, BinaryIO]], folder: str | None = None
@@ -223,23 +229,23 @@ class VendorIntel:
         """Save uploads into the inbox and ingest them; one outcome per file, in order."""
         inbox = self.settings.inbox_dir
         limit = self.settings.limits.max_upload_mb << 20
-        saved: list[tuple[str, Path | None, str | None]] = []
+        saved: list[tuple[str, Saved | None, str | None, str | None]] = []
         for name, data in uploads:
             try:
-                saved.append((name, save_upload(inbox, name, data, limit, folder), None))
+                upload = save_upload(inbox, name, data, limit, folder)
             except UploadError as exc:
-                saved.append((name, None, str(exc)))
-        paths = [path for _, path, _ in saved if path is not None]
-        report = self.ingest(paths, progress=False) if paths else None
-        outcomes = []
-        for name, path, refusal in saved:
-            if path is None or report is None:
-                outcomes.append(FileOutcome(source=name, status="refused", reason=refusal))
+                saved.append((name, None, None, str(exc)))
                 continue
-            source = path.relative_to(inbox).as_posix()
-            status, reason = report.outcome(source)
-            outcomes.append(FileOutcome(source=source, status=status, reason=reason))
-        return outcomes
+            before = self.ingestor.indexer.metadata_of(upload.path.relative_to(inbox).as_posix())
+            saved.append((name, upload, before.get("file_sha256"), None))
+        paths = [upload.path for _, upload, _, _ in saved if upload is not None]
+        report = self.ingest(paths, progress=False) if paths else IngestReport()
+        return [
+            upload_outcome(upload, inbox, before, report, self.ingestor.indexer.metadata_of)
+            if upload is not None
+            else FileOutcome(source=name, status="refused", reason=refusal)
+            for name, upload, before, refusal in saved
+        ]
 
     @store_access
     def documents(self) -> list[DocumentInfo]:
@@ -348,10 +354,10 @@ class VendorIntel:
     ) -> Briefing:
         """The 90-day checkpoint briefing for these vendors (default: the registry's, else
         those the documents name), compared with and saved beside the previous one."""
-        asked = vendors or self.briefed_vendors()
+        asked, keep = vendors_to_brief(vendors, self.briefed_vendors(), self.catalog.canonical)
         checklist = Checklist.load(self.settings.prompts_dir)
         folder = self.settings.data_dir / "briefings"
-        return run_briefing(self.answering, checklist, asked, folder, today)
+        return run_briefing(self.answering, checklist, asked, folder, today, save=keep)
 
     def checkpoints(self, vendors: list[str] | None = None, fmt: str = "md") -> str:
         """The briefing rendered as md, html or json."""
@@ -380,6 +386,10 @@ class VendorIntel:
     @staticmethod
     def metrics_table(report: dict[str, Any]) -> str:
         return render_table(report)
+
+    def interrupt(self) -> None:
+        """End an ingestion at its next step; what it had not saved is redone at next start."""
+        self.stopping.set()
 
     def close(self) -> None:
         for name in ("feedback", "embedding_cache"):

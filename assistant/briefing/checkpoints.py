@@ -360,11 +360,14 @@ def run_briefing(
     vendors: list[str],
     folder: Path,
     today: date | None = None,
+    save: bool = True,
 ) -> Briefing:
     """Run the checklist for these vendors, compare with the previous run saved in `folder`,
-    and save this one there."""
+    and save this one there (when `save`)."""
     briefing = CheckpointRunner(answering, checklist, today).run(vendors)
     briefing.changes = changes_since(previous_briefing(folder), briefing)
+    if not save:
+        return briefing
     try:
         save_briefing(folder, briefing)
     except OSError as exc:

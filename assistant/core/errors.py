@@ -27,5 +27,25 @@ class DataDirError(VendorIntelError):
     http_status = 507  # Insufficient Storage
 
 
+class RequestError(VendorIntelError):
+    """A request the service will not carry out as asked; the message says what to change."""
+
+    http_status = 400
+
+
+class IngestionBusyError(VendorIntelError):
+    """Another ingestion holds the inbox for longer than a request waits."""
+
+    http_status = 503
+    retry_after = 10  # seconds, sent as Retry-After
+
+
+class IngestionStoppedError(VendorIntelError):
+    """An ingestion cut short because the service is stopping; the next start finishes it."""
+
+    http_status = 503
+    retry_after = 10
+
+
 # What a shell reports to the user as it is, in place of an answer or an ingestion report.
 SERVICE_ERRORS = (VendorIntelError,)

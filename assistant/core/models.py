@@ -108,8 +108,12 @@ class DocumentInfo(BaseModel):
 
 class FileOutcome(BaseModel):
     source: str = Field(description="Where the file was saved, relative to the inbox.")
-    status: Literal["added", "updated", "unchanged", "failed", "skipped", "refused", "missing"]
-    reason: str | None = Field(None, description="Why it failed, was skipped or refused.")
+    status: Literal[
+        "added", "updated", "unchanged", "replaced", "failed", "skipped", "refused", "missing"
+    ]
+    reason: str | None = Field(
+        None, description="Why it failed, was skipped, refused or replaced by another upload."
+    )
 
 
 class Health(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -96,6 +97,12 @@ class IngestionSettings(Group):
     retry_seconds: float = Field(
         30.0, gt=0, description="After the inbox watcher fails to ingest, it retries this late."
     )
+    ingest_wait_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="How long an upload, delete or ingest request waits for another ingestion "
+        "to finish before it is answered 503 with Retry-After.",
+    )
 
 
 class LimitSettings(Group):
@@ -104,6 +111,15 @@ class LimitSettings(Group):
     max_upload_mb: int = Field(50, ge=1, description="Largest file accepted by upload.")
     max_file_mb: int = Field(
         100, ge=1, description="Larger files in the inbox are reported and not read."
+    )
+    max_text_mb: int = Field(
+        20, ge=1, description="Files whose extracted text is larger are reported and not indexed."
+    )
+    max_unpacked_mb: int = Field(
+        64,
+        ge=1,
+        description="Word files and PDFs unpacking to more (a decompression bomb) are reported "
+        "and not indexed.",
     )
     max_question_chars: int = Field(
         1000, ge=50, description="Longer questions are shortened to this, with a notice."
@@ -157,6 +173,16 @@ class ServingSettings(Group):
         description="A file of chat logins, one 'name:hash' line each (`vendorintel "
         "hash-password --user NAME` prints one); joined with VENDORINTEL_CHAT_USERS.",
     )
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Other sites whose pages may use the API and the chat from a browser: JSON "
+        'list of scheme://host[:port], e.g. ["https://intranet.example.com"]; none by default.',
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host names `serve` answers to besides its address and localhost: JSON list, "
+        'e.g. ["vendorintel.example.com"] behind a proxy ("*.example.com" for all its names).',
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="What `serve` and `watch` log to stderr."
     )
@@ -178,6 +204,21 @@ class ServingSettings(Group):
                     "`vendorintel hash-password` and use what it prints"
                 )
         return users
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins_as_browsers_send_them(cls, origins: list[str]) -> list[str]:
+        """An origin is compared with the Origin header, which is scheme://host[:port] only."""
+        cleaned = [origin.strip().rstrip("/").lower() for origin in origins]
+        for origin in cleaned:
+            parts = urlsplit(origin)
+            plain = parts.scheme in ("http", "https") and parts.hostname
+            if not plain or origin != f"{parts.scheme}://{parts.netloc}":
+                raise ValueError(
+                    f"allowed origin {origin!r} is not scheme://host[:port]: list each site as "
+                    "its browser address without a path, e.g. https://intranet.example.com"
+                )
+        return cleaned
 
     @model_validator(mode="after")
     def _users_from_file(self) -> ServingSettings:
