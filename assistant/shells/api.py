@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import logging
 import os
 import secrets
-from collections.abc import AsyncIterator, Callable, Iterator
+import shutil
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import (
@@ -25,6 +28,7 @@ from fastapi import (
 )
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, Field
@@ -34,6 +38,7 @@ from assistant.core.errors import SERVICE_ERRORS, StoreUnavailableError, VendorI
 from assistant.core.models import Answer, DocumentInfo, FileOutcome, Health, Restart, Token
 from assistant.core.report import IngestReport
 from assistant.core.settings import PROJECT_ROOT, Settings
+from assistant.shells.guards import Access, ChatPage, inline_script_hashes, protect
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +107,40 @@ NO_ROOM: dict[int | str, dict[str, Any]] = {
 }
 
 
-router = APIRouter(prefix="/api", dependencies=[Depends(require_api_key)])
+class StrictJSONRequest(Request):
+    """A request whose JSON body must be JSON text, which cannot carry NaN, Infinity or a lone
+    surrogate (Python's parser accepts them; they could not even be quoted back in a 422)."""
+
+    async def json(self) -> Any:
+        body = await super().json()
+        try:
+            json.dumps(body, ensure_ascii=False, allow_nan=False).encode()
+        except UnicodeEncodeError as exc:
+            problem = "a lone surrogate, which is not text: send UTF-8 text"
+            raise not_json_text(problem) from exc
+        except ValueError as exc:
+            problem = "NaN or Infinity, which JSON cannot carry: send a finite number"
+            raise not_json_text(problem) from exc
+        return body
+
+
+def not_json_text(problem: str) -> HTTPException:
+    return HTTPException(status_code=400, detail=f"The JSON body holds {problem}.")
+
+
+class StrictJSONRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def strictly(request: Request) -> Response:
+            return await handle(StrictJSONRequest(request.scope, request.receive))
+
+        return strictly
+
+
+router = APIRouter(
+    prefix="/api", dependencies=[Depends(require_api_key)], route_class=StrictJSONRoute
+)
 
 
 @router.post("/ask", response_model=Answer, summary="Answer a question with citations")
@@ -219,9 +257,17 @@ def report_crash(task: asyncio.Task[None]) -> None:
 
 
 def create_app(
-    settings: Settings, *, with_chat: bool = True, intel: VendorIntel | None = None
+    settings: Settings,
+    *,
+    with_chat: bool = True,
+    intel: VendorIntel | None = None,
+    host: str | None = None,
 ) -> FastAPI:
-    """The application; tests build their own with their settings (and no chat if not needed)."""
+    """The application; tests build their own with their settings (and no chat if not needed).
+
+    With `host`, the address `serve` listens on, it answers only to the Host names of this
+    machine and the configured ones (in-process test clients leave it out).
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -234,11 +280,14 @@ def create_app(
             watching.add_done_callback(report_crash)
         yield
         stop.set()
+        running.interrupt()  # an ingestion in progress ends at its next step, not its last
         if watching is not None:
             await asyncio.wait([watching], timeout=30)
         app.state.intel = None
         if intel is None:
             running.close()
+        if with_chat:
+            shutil.rmtree(chat_files(settings), ignore_errors=True)
 
     app = FastAPI(
         title="vendorintel",
@@ -253,10 +302,12 @@ def create_app(
     @app.exception_handler(VendorIntelError)
     async def reported(_: Request, exc: Exception) -> JSONResponse:
         status = exc.http_status if isinstance(exc, VendorIntelError) else 500
-        return JSONResponse({"detail": str(exc)}, status_code=status)
+        retry = getattr(exc, "retry_after", None)
+        headers = {"Retry-After": str(retry)} if retry else None
+        return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
 
-    if with_chat:
-        mount_chat(app, settings, lambda: serving(app))
+    chat = mount_chat(app, settings, lambda: serving(app)) if with_chat else None
+    protect(app, Access.of(settings.serving, host), chat)
     return app
 
 
@@ -270,19 +321,40 @@ def serving(app: FastAPI) -> VendorIntel:
     return intel
 
 
-def mount_chat(app: FastAPI, settings: Settings, intel: Callable[[], VendorIntel]) -> None:
+def mount_chat(app: FastAPI, settings: Settings, intel: Callable[[], VendorIntel]) -> ChatPage:
     """Build the Chainlit chat over this app's service and mount it at /."""
     # Chainlit reads its config (.chainlit/config.toml) and keeps uploads under this root, which
     # it reads once, when it is first imported: set it before.
     os.environ.setdefault("CHAINLIT_APP_ROOT", str(PROJECT_ROOT))
     if settings.serving.chat_users:  # Chainlit signs its login sessions with this secret
         os.environ["CHAINLIT_AUTH_SECRET"] = chat_session_secret(settings)
+    import chainlit.config
+    import chainlit.server
+    from chainlit.config import config
+    from chainlit.server import SOCKET_IO_PATH, get_html_template
     from chainlit.utils import mount_chainlit
+
+    # Files dropped in the chat are kept per session under the data dir, not the working
+    # directory; what a server that stopped left there is cleared.
+    files = chat_files(settings)
+    shutil.rmtree(files, ignore_errors=True)
+    files.mkdir(parents=True, exist_ok=True)
+    chainlit.config.FILES_DIRECTORY = chainlit.server.FILES_DIRECTORY = files
 
     from assistant.shells.chat import CHAT_MODULE, build_chat
 
     build_chat(intel, settings)
     mount_chainlit(app=app, target=str(CHAT_MODULE), path="/")
+    # Chainlit's own CORS middleware holds this very list (every origin, by default). The
+    # app's grants the configured origins on every path, so Chainlit's must grant none.
+    config.project.allow_origins.clear()
+    # Mounted at /, the socket's path in the app is Chainlit's own; the page's inline scripts
+    # do not depend on the root path it is given.
+    return ChatPage(SOCKET_IO_PATH, inline_script_hashes(get_html_template("/")))
+
+
+def chat_files(settings: Settings) -> Path:
+    return settings.data_dir / "chat-files"
 
 
 def chat_session_secret(settings: Settings) -> str:

@@ -268,9 +268,17 @@ def serve(
     warning = exposure_warning(host, settings)
     if warning:
         typer.echo(f"vendorintel: warning: {warning}", err=True)
+    if host not in LOOPBACK and not settings.serving.allowed_hosts:
+        typer.echo(
+            "vendorintel: note: it answers to this machine's addresses and localhost; to open "
+            "it by a name, set VENDORINTEL_ALLOWED_HOSTS",
+            err=True,
+        )
     register_server(settings, url)
     try:
-        uvicorn.run(create_app(settings, intel=intel), host=host, port=port, log_level="warning")
+        served = create_app(settings, intel=intel, host=host)
+        # A stop (SIGTERM, Ctrl-C) waits this long for requests in flight, then ends them.
+        uvicorn.run(served, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
     finally:
         unregister_server(settings)
         intel.close()
@@ -295,9 +303,12 @@ def hash_password_command(
     typer.echo(f"{user.strip()}:{hashed}" if user else hashed)
 
 
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
 def exposure_warning(host: str, settings: Settings) -> str | None:
     """What is open to others when serving on an address other machines can reach."""
-    if host in {"127.0.0.1", "localhost", "::1"}:
+    if host in LOOPBACK:
         return None
     opened = (
         []

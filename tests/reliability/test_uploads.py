@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from assistant.core.settings import PROJECT_ROOT
 from tests.builders import markdown, write
 from tests.conftest import Served, serving
 from tests.test_chat_browser import CHROMIUM, ask, chat_page
@@ -63,6 +64,7 @@ def test_the_chat_says_which_dropped_files_were_refused_and_why(
     tool.write_bytes(b"MZ\x90\x00 not a document")
     note = write(tmp_path / "kimi-pilot.md", NOTE)
 
+    working_files = set((PROJECT_ROOT / ".files").glob("*"))
     with chat_page(limited.url) as page:
         page.locator("#upload-button-input").set_input_files([str(big), str(tool), str(note)])
         ask(page, "three files")
@@ -74,3 +76,6 @@ def test_the_chat_says_which_dropped_files_were_refused_and_why(
     assert "tool.exe: refused (unsupported format .exe" in text
     assert "kimi-pilot.md: added" in text
     assert "kimi-pilot.md" in inbox_files(limited) and "big-notes.md" not in inbox_files(limited)
+    # The dropped files were kept under the data dir, never the working directory.
+    assert set((PROJECT_ROOT / ".files").glob("*")) == working_files
+    assert (limited.data_dir / "chat-files").is_dir()
