@@ -124,9 +124,23 @@ class HostGuard:
                     f"this server does not answer to the name {host_name(host)!r}: open it by "
                     "the address it was started on, or add the name to VENDORINTEL_ALLOWED_HOSTS"
                 )
-                await JSONResponse({"detail": detail}, status_code=400)(scope, receive, send)
+                await refuse(scope, receive, send, 400, detail)
                 return
         await self.app(scope, receive, send)
+
+
+async def refuse(
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    status: int,
+    detail: str,
+    headers: dict[str, str] | None = None,
+) -> None:
+    """Answer a request with a JSON refusal that says what to do, as the API's errors do."""
+    await JSONResponse({"detail": detail}, status_code=status, headers=headers)(
+        scope, receive, send
+    )
 
 
 def own_origin(scope: Scope) -> str:
@@ -162,7 +176,7 @@ class OriginGuard:
                     f"requests from {origin} are not allowed: set VENDORINTEL_ALLOWED_ORIGINS "
                     "to allow it"
                 )
-                await JSONResponse({"detail": detail}, status_code=403)(scope, receive, send)
+                await refuse(scope, receive, send, 403, detail)
                 return
         await self.app(scope, receive, send)
 
@@ -187,10 +201,7 @@ class LoginThrottle:
         if wait > 0:
             seconds = math.ceil(wait)
             detail = f"too many failed sign-ins from this address: try again in {seconds} s"
-            refusal = JSONResponse(
-                {"detail": detail}, status_code=429, headers={"Retry-After": str(seconds)}
-            )
-            await refusal(scope, receive, send)
+            await refuse(scope, receive, send, 429, detail, {"Retry-After": str(seconds)})
             return
         status: list[int] = []
 
