@@ -21,7 +21,7 @@ from llama_index.core.schema import (
 from pydantic import PrivateAttr
 
 from assistant.core.locators import LineBreaks, chunk_location
-from assistant.core.tables import header_above
+from assistant.core.tables import table_headers
 from ingest.documents import section_spans
 
 # Metadata that helps the embedding find a chunk (the rest is bookkeeping and citation data).
@@ -41,11 +41,11 @@ def chunk_id(doc_id: str, index: int) -> str:
     return str(uuid.uuid5(CHUNK_NAMESPACE, f"{doc_id}\x00{index}"))
 
 
-def carried_header(lines: list[str], line: int) -> dict[str, str]:
-    """For a chunk that starts inside a table (on `line` of its section's `lines`), the
-    table's header row, which lies in an earlier chunk: without it the chunk's rows are
-    figures without names."""
-    header = header_above(lines, line)
+def carried_header(headers: list[str | None], line: int) -> dict[str, str]:
+    """For a chunk that starts inside a table (on `line` of its section, whose lines' table
+    `headers` are given), the table's header row, which lies in an earlier chunk: without it
+    the chunk's rows are figures without names."""
+    header = headers[line] if line < len(headers) else None
     return {"table_header": header} if header else {}
 
 
@@ -75,7 +75,7 @@ def sentences_of(text: str) -> list[str]:
         end = len(text)
         if end - start > SENTENCE_BLOCK:
             window = text[start : start + SENTENCE_BLOCK]
-            cut = max(window.rfind("\n\n"), window.rfind("\n"), window.rfind(" "))
+            cut = next((c for sep in ("\n\n", "\n", " ") if (c := window.rfind(sep)) > 0), -1)
             end = start + (cut + 1 if cut > 0 else SENTENCE_BLOCK)
         out.extend(sentences(text[start:end]))
         start = end
@@ -122,7 +122,7 @@ class LocatedSplitter(TransformComponent):
             metadata = {**base, "vendors": span.vendors}
             header = "\n".join(f"{k}: {metadata[k]}" for k in EMBEDDED_KEYS if metadata.get(k))
             cursor = 0
-            lines = section.split("\n")  # once per section: tables are found by line
+            headers = table_headers(section.split("\n"))  # once per section, in one pass
             breaks = LineBreaks(section)
             splitter = self._lines if span.by_line else self._prose
             for piece in splitter.split_text_metadata_aware(section, header):
@@ -133,7 +133,7 @@ class LocatedSplitter(TransformComponent):
                 stop = begin + len(piece)
                 cursor = begin + 1
                 location = chunk_location(span.kind, span.number, breaks, begin, stop)
-                table = carried_header(lines, breaks.before(begin + 1))
+                table = carried_header(headers, breaks.before(begin + 1))
                 extra = {**metadata, **location, **table}
                 chunks.append(self._make_chunk(doc.node_id, source, len(chunks), piece, extra))
         return chunks

@@ -24,7 +24,7 @@ from ingest.fact_readers import read_facts
 from ingest.fact_sync import READ_ERRORS, FactSync, holds_facts
 from ingest.indexer import Indexer, stop_if_asked
 from ingest.loaders import LimitError, LoadedFile, LoadError, ReadLimits, load_file
-from ingest.scanner import Scanner, file_sha256, is_within
+from ingest.scanner import Scanner, file_sha256, is_within, resolved, unreadable
 
 if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -101,9 +101,9 @@ class Ingestor:
                 if candidate.source not in seen:
                     seen.add(candidate.source)
                     pending += self._load_if_changed(candidate, report)
-            if target.is_dir() and not target.is_symlink():
-                self._remove_vanished(target.resolve(), report)
-        self._drop_skipped(report)
+            located = self.scanner.located(target)
+            if located.is_dir() and not located.is_symlink():
+                self._remove_vanished(located, report)
         if not paths:
             self.indexer.drop_orphans()
         self._index(pending, catalog, report, progress)
@@ -155,6 +155,8 @@ class Ingestor:
         report.failed.append(FileIssue(source=candidate.source, reason=reason))
         refused = (sha, self.limits.key) if limit else None
         self.problems.record(candidate, [reason], partial=False, refused=refused)
+        if limit:  # kept at once: a run cut short must not unpack the bomb again
+            self.problems.persist()
 
     def _sha_within_limit(self, candidate: Candidate, report: IngestReport) -> str | None:
         """The file's hash; None, with the reason reported, when it cannot be read or is
@@ -242,7 +244,7 @@ class Ingestor:
         existing = [path for path in changed if path.exists()]
         report = self.ingest(catalog, existing, progress=False) if existing else IngestReport()
         for path in deleted:
-            self._remove_vanished(path.resolve(), report)  # persists when it removes
+            self._remove_vanished(self.scanner.located(path), report)  # persists when it removes
         if self.indexer.unsaved:  # an earlier save failed (a full disk): this is its retry
             with self.indexer.lock:
                 self.indexer.persist()
@@ -251,12 +253,13 @@ class Ingestor:
         return report
 
     def _remove_vanished(self, folder: Path, report: IngestReport) -> None:
-        """Drop documents whose file at or under this path no longer exists."""
+        """Drop documents whose file at or under this path is gone, or may no longer be read
+        (replaced by a link out of the inbox, a pipe, or put in a linked folder)."""
         gone = [
             doc_id
             for doc_id, doc in list(self.indexer.docstore.docs.items())
             if is_within(Path(doc.metadata.get("path", "")), folder)
-            and not Path(doc.metadata.get("path", "")).exists()
+            and self._gone(Path(doc.metadata.get("path", "")))
         ]
         for problem in self.problems.all():
             if is_within(Path(problem.path), folder) and not Path(problem.path).exists():
@@ -265,16 +268,26 @@ class Ingestor:
         report.removed += len(gone)
         report.outcomes.update((source, "removed") for source in gone)
 
-    def _drop_skipped(self, report: IngestReport) -> None:
-        """Drop documents indexed under a source the scan now skips (a link that leads
-        outside the inbox, a file replaced by a pipe): what is never read is not answered."""
-        skipped = [
-            i.source for i in report.skipped if self.indexer.docstore.document_exists(i.source)
-        ]
-        if skipped:
-            self.remove(skipped)
-            report.removed += len(skipped)
-            report.outcomes.update((source, "removed") for source in skipped)
+    def _gone(self, path: Path) -> bool:
+        inbox = self.settings.inbox_dir.resolve()
+        if not path.exists():
+            return True
+        return is_within(path, inbox) and unreadable(path, inbox) is not None
+
+    def delete(self, source: str) -> bool:
+        """Delete an indexed document: its file, where it lies in the inbox, and its chunks.
+        Only a source exactly as indexed is acted on; anything else touches nothing."""
+        document = self.indexer.docstore.get_document(source, raise_error=False)
+        if document is None:
+            return False
+        path = Path(str(document.metadata.get("path", "")))
+        parent = resolved(path.parent)
+        # unlink removes a link itself; a file indexed from outside the inbox stays where it is.
+        inside = parent is not None and is_within(parent, self.settings.inbox_dir.resolve())
+        if inside and (path.is_file() or path.is_symlink()):
+            path.unlink()
+        self.remove([source])
+        return True
 
     def remove(self, sources: list[str]) -> None:
         """Drop documents from the index and their records (a file deleted on request)."""

@@ -19,7 +19,10 @@ from ingest.loaders import LOADERS
 
 IGNORED_PREFIXES = (".", "~$", "~")  # dotfiles, Office lock files, editor backups
 IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload", ".swp", ".swx", "~")  # files being written
-LEADS_OUTSIDE = "a symbolic link, or in a linked folder, leading outside the inbox; not followed"
+LEADS_OUTSIDE = (
+    "a symbolic link, or in a linked folder, leading outside the inbox; not followed (copy "
+    "the file into the inbox to index it)"
+)
 LINKED_FOLDER = "a linked folder; not followed (its files are read where they are)"
 NOT_REGULAR = "not a regular file (a pipe, socket or device); not read"
 
@@ -46,16 +49,28 @@ def is_ignored(name: str) -> bool:
     return name.startswith(IGNORED_PREFIXES) or name.lower().endswith(IGNORED_SUFFIXES)
 
 
-def unreadable(path: Path, root: Path) -> str | None:
-    """Why a path found under `root` (resolved) is never opened, or None when it may be."""
+def resolved(path: Path) -> Path | None:
+    """Where a path leads, or None when it cannot be followed (a link loop, a dead end)."""
     try:
-        resolved = path.resolve()
-        mode = resolved.stat().st_mode
+        return path.resolve()
+    except (OSError, RuntimeError):  # Python 3.11 raises RuntimeError for a link loop
+        return None
+
+
+def unreadable(path: Path, root: Path) -> str | None:
+    """Why a path found under `root` (resolved) is never opened, or None when it may be: it
+    leads outside `root`, lies in a linked folder (even one leading inside: its files are
+    read where they are), or is not a regular file."""
+    target = resolved(path)
+    try:
+        mode = path.stat().st_mode if target is not None else None
     except OSError as exc:
         return f"cannot read: {exc.strerror or exc}"
-    if not is_within(resolved, root):
+    if target is None or mode is None:
+        return "a symbolic link that cannot be followed (a loop?); not read"
+    if not is_within(target, root):
         return LEADS_OUTSIDE
-    if stat.S_ISDIR(mode):
+    if stat.S_ISDIR(mode) or resolved(path.parent) != path.parent:
         return LINKED_FOLDER
     if not stat.S_ISREG(mode):
         return NOT_REGULAR
@@ -86,12 +101,16 @@ class Scanner:
             report.failed.append(FileIssue(source=str(target), reason="no such file or folder"))
             return
         inbox = self.inbox.resolve()
-        root = inbox if is_within(path, inbox) else path.parent if path.is_file() else path
+        if not is_within(path, inbox):  # a folder or file given outside the inbox, as it is
+            path = resolved(path) or path
+            root = path if path.is_dir() else path.parent
+        else:
+            root = inbox
         if path.is_dir() and not path.is_symlink():
-            yield from self.walk(path, path.resolve() if root == path else root, report)
+            yield from self.walk(path, root, report)
             return
         source = self.source_for(path, root)
-        reason = skip_reason(path, root.resolve())
+        reason = skip_reason(path, root)
         if reason:
             report.skipped.append(FileIssue(source=source, reason=reason))
         else:

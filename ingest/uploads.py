@@ -16,7 +16,7 @@ from assistant.core.models import FileOutcome
 from assistant.core.report import IngestReport
 from assistant.storage.disk import refusal
 from ingest.loaders import LOADERS
-from ingest.scanner import is_within
+from ingest.scanner import resolved
 
 UNSAFE = re.compile(r"[^\w.\-() ]+")
 MAX_NAME_BYTES = 200  # of a file or folder name: file systems allow 255, temporary names more
@@ -86,10 +86,12 @@ def save_upload(
             f"unsupported format {Path(name).suffix or '(none)'}; supported: {supported}"
         )
     target_dir = inbox / safe_folder(folder)
-    if not is_within(target_dir.resolve(), inbox.resolve()):
+    # Through a linked folder a file would land outside the inbox, or where the scan, which
+    # does not follow linked folders, never reads it.
+    if resolved(target_dir) != inbox.resolve() / safe_folder(folder):
         raise UploadError(
-            f"folder {folder!r} is a link that leads outside the inbox; upload into a plain "
-            "folder of the inbox"
+            f"folder {folder!r} is, or lies in, a linked folder that leads outside the inbox "
+            "or elsewhere in it; upload into a plain folder of the inbox"
         )
     temporary: str | None = None
     try:

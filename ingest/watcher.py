@@ -146,9 +146,11 @@ class InboxWatcher:
         """
         try:
             await work()
+        except IngestionStoppedError:
+            logger.info("ingestion stopped with the service; the next start finishes it")
+            return False
         except Exception as exc:
-            # These explain themselves: no traceback.
-            expected = isinstance(exc, DataDirError | IngestionBusyError | IngestionStoppedError)
+            expected = isinstance(exc, DataDirError | IngestionBusyError)  # no traceback needed
             self._failures = 0 if expected else self._failures + 1
             pause = min(self.retry_after * 2 ** max(self._failures - 1, 0), MAX_PAUSE)
             self._paused_until = time.monotonic() + pause

@@ -35,7 +35,6 @@ from assistant.storage.chunks import ChunkStore
 from assistant.storage.embedding_cache import CachingEmbedding, EmbeddingCache
 from assistant.storage.feedback import FeedbackStore
 from ingest.pipeline import Ingestor
-from ingest.scanner import is_within
 from ingest.uploads import (
     Saved,
     UploadError,
@@ -210,18 +209,8 @@ class VendorIntel:
     @ingestion
     @writes_index(retry="delete it again")
     def remove_document(self, source: str) -> bool:
-        """Delete an indexed document: its file, where it lies in the inbox, and its chunks.
-        Only a source exactly as indexed is acted on; anything else touches nothing."""
-        document = self.ingestor.indexer.docstore.get_document(source, raise_error=False)
-        if document is None:
-            return False
-        path = Path(str(document.metadata.get("path", "")))
-        inbox = self.settings.inbox_dir.resolve()
-        # unlink removes a link itself; a file indexed from outside the inbox stays where it is.
-        if is_within(path.parent.resolve(), inbox) and (path.is_file() or path.is_symlink()):
-            path.unlink()
-        self.ingestor.remove([source])
-        return True
+        """Delete an indexed document, its file in the inbox and its chunks (see Ingestor)."""
+        return self.ingestor.delete(source)
 
     def add_files(
         self, uploads: Sequence[tuple[str, BinaryIO]], folder: str | None = None

@@ -16,7 +16,7 @@ def vendors_to_brief(
     keep it: a run for names the registry and documents do not know is answered, not kept,
     or it would be the "previous briefing" every later run compares with."""
     vendors = list(dict.fromkeys(v.strip() for v in asked if v.strip())) if asked else known
-    if len(vendors) > MAX_BRIEFED_VENDORS:
+    if asked and len(vendors) > MAX_BRIEFED_VENDORS:  # the registry's own are all briefed
         raise RequestError(
             f"{len(vendors)} vendors asked for; a briefing covers at most "
             f"{MAX_BRIEFED_VENDORS}: ask for fewer, or for none to brief the registry's"

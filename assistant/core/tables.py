@@ -17,22 +17,32 @@ def table_cells(line: str) -> list[str] | None:
     return cells if len(cells) >= 2 else None
 
 
-def header_above(lines: list[str], index: int) -> str | None:
-    """The header row of the table that line `index` is a row of, when it lies above that
-    line: the row above the table's rule, or else the table's first row when it has no
-    figures. None when the line is not a table row or its table has no header."""
-    cells = table_cells(lines[index]) if index < len(lines) else None
-    if cells is None or TABLE_RULE.match(lines[index]):
-        return None
-    row = index - 1
-    while row >= 0 and (found := table_cells(lines[row])) is not None:
-        if TABLE_RULE.match(lines[row]):
-            return lines[row - 1].strip() if row and table_cells(lines[row - 1]) else None
-        if len(found) != len(cells):
-            break
-        row -= 1
-    first = lines[row + 1]
-    return first.strip() if row + 1 < index and not any(c.isdigit() for c in first) else None
+def table_headers(lines: list[str]) -> list[str | None]:
+    """For each line, the header row of the table it is a row of, when it lies above it: the
+    row above the table's rule, or else the table's first row when it has no figures; None
+    for other lines. One pass: a long table's chunks each need theirs."""
+    headers: list[str | None] = []
+    boundary, count = -1, None  # the line above the run of rows alike, their cell count
+    for index, line in enumerate(lines):
+        cells = table_cells(line)
+        if cells is None or TABLE_RULE.match(line):
+            headers.append(None)
+            count = None
+            continue
+        if count != len(cells):
+            boundary = index - 1
+        count = len(cells)
+        headers.append(header_at(lines, boundary, index))
+    return headers
+
+
+def header_at(lines: list[str], boundary: int, index: int) -> str | None:
+    """The header of row `index`, whose run of rows alike starts below line `boundary`."""
+    if boundary >= 0 and TABLE_RULE.match(lines[boundary]):
+        above = boundary - 1
+        return lines[above].strip() if above >= 0 and table_cells(lines[above]) else None
+    first = lines[boundary + 1]
+    return first.strip() if boundary + 1 < index and not any(c.isdigit() for c in first) else None
 
 
 def record_fields(text: str) -> list[tuple[str, str]] | None:

@@ -205,7 +205,11 @@ async def delete(intel: Intel, source: str) -> dict[str, str]:
     except ValueError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from exc
     if not removed:
-        raise HTTPException(status_code=404, detail=f"No indexed document {source!r}.")
+        raise HTTPException(
+            status_code=404,
+            detail=f"No indexed document {source!r}: GET /api/documents lists their sources "
+            "(a file that failed to index is removed from the inbox folder itself).",
+        )
     return {"removed": source}
 
 

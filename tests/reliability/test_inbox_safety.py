@@ -301,3 +301,34 @@ def test_html_text_outside_paragraphs_is_indexed_and_answerable(
     ):
         answer = httpx.post(f"{served.url}/api/ask", json={"question": question}, timeout=60)
         assert said in answer.json()["answer"], (question, answer.json()["answer"])
+
+
+def test_linked_folders_link_loops_and_outside_folders_given_by_name(
+    intel: VendorIntel, inbox: Path, tmp_path: Path
+) -> None:
+    write(inbox / "real" / "x.md", markdown("X", "Zhipu keeps glm-5."))
+    write(inbox / "sub" / "s.md", markdown("S", "Baidu keeps ernie-4.5."))
+    (inbox / "linkdir").symlink_to(inbox / "real")  # a second way to the same files
+    (inbox / "loop-a.md").symlink_to(inbox / "loop-b.md")
+    (inbox / "loop-b.md").symlink_to(inbox / "loop-a.md")
+    report = intel.ingest(progress=False)
+    skipped = {issue.source: issue.reason for issue in report.skipped}
+    assert "linked folder" in skipped["linkdir"]
+    assert "cannot be followed" in skipped["loop-a.md"]
+    assert {d.source for d in intel.documents()} == {"real/x.md", "sub/s.md"}
+    (outcome,) = intel.add_files(
+        [("y.md", io.BytesIO(b"# Y\n\nMistral keeps large-3."))], "linkdir"
+    )
+    assert outcome.status == "refused" and not (inbox / "real" / "y.md").exists()
+
+    outside = write(tmp_path / "elsewhere" / "docs" / "o.md", markdown("O", SECRET)).parent
+    (tmp_path / "via-link").symlink_to(outside.parent)
+    given = intel.ingest([tmp_path / "via-link" / "docs"], progress=False)  # asked for by name
+    assert given.outcomes == {"o.md": "added"}
+
+    for path in (inbox / "sub").iterdir():
+        path.unlink()
+    (inbox / "sub").rmdir()
+    (inbox / "sub").symlink_to(outside)  # a folder replaced by a link out of the inbox
+    intel.ingest(progress=False)
+    assert "sub/s.md" not in {d.source for d in intel.documents()}
