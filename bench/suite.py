@@ -37,6 +37,7 @@ def main() -> None:
             run("financebench.py", "--backend", backend)
     run("embedding.py")
     run("ingestion.py", "--files", files)
+    run("splitting.py")
     run("query.py", "--files", files)
     run("startup.py")
     run("answers.py")
