@@ -108,26 +108,24 @@ class Scanner:
             root = inbox
         if path.is_dir() and not path.is_symlink():
             yield from self.walk(path, root, report)
-            return
-        source = self.source_for(path, root)
-        reason = skip_reason(path, root)
-        if reason:
-            report.skipped.append(FileIssue(source=source, reason=reason))
         else:
-            yield Candidate(path, source)
+            yield from self.judged(path, root, report)
 
     def walk(self, folder: Path, root: Path, report: IngestReport) -> Iterator[Candidate]:
         """The readable files under a folder; a linked folder inside it is not entered."""
         for parent, dirs, files in os.walk(folder):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             for name in sorted(files + [d for d in dirs if Path(parent, d).is_symlink()]):
-                path = Path(parent) / name
-                source = self.source_for(path, root)
-                reason = skip_reason(path, root)
-                if reason:
-                    report.skipped.append(FileIssue(source=source, reason=reason))
-                else:
-                    yield Candidate(path, source)
+                yield from self.judged(Path(parent) / name, root, report)
+
+    def judged(self, path: Path, root: Path, report: IngestReport) -> Iterator[Candidate]:
+        """The file as a candidate, or its skip with the reason in `report`."""
+        source = self.source_for(path, root)
+        reason = skip_reason(path, root)
+        if reason:
+            report.skipped.append(FileIssue(source=source, reason=reason))
+        else:
+            yield Candidate(path, source)
 
     def located(self, target: Path) -> Path:
         """The path with the inbox part resolved and the rest as given: a link inside the
