@@ -255,11 +255,12 @@ class Ingestor:
     def _remove_vanished(self, folder: Path, report: IngestReport) -> None:
         """Drop documents whose file at or under this path is gone, or may no longer be read
         (replaced by a link out of the inbox, a pipe, or put in a linked folder)."""
+        inbox = self.settings.inbox_dir.resolve()
         gone = [
             doc_id
             for doc_id, doc in list(self.indexer.docstore.docs.items())
             if is_within(Path(doc.metadata.get("path", "")), folder)
-            and self._gone(Path(doc.metadata.get("path", "")))
+            and gone_from(Path(doc.metadata.get("path", "")), inbox)
         ]
         for problem in self.problems.all():
             if is_within(Path(problem.path), folder) and not Path(problem.path).exists():
@@ -267,12 +268,6 @@ class Ingestor:
         self.indexer.remove(gone)
         report.removed += len(gone)
         report.outcomes.update((source, "removed") for source in gone)
-
-    def _gone(self, path: Path) -> bool:
-        inbox = self.settings.inbox_dir.resolve()
-        if not path.exists():
-            return True
-        return is_within(path, inbox) and unreadable(path, inbox) is not None
 
     def delete(self, source: str) -> bool:
         """Delete an indexed document: its file, where it lies in the inbox, and its chunks.
@@ -296,6 +291,13 @@ class Ingestor:
 
     def close(self) -> None:
         self.fact_sync.close()
+
+
+def gone_from(path: Path, inbox: Path) -> bool:
+    """A file no longer there, or in the inbox (resolved) no longer to be read."""
+    if not path.exists():
+        return True
+    return is_within(path, inbox) and unreadable(path, inbox) is not None
 
 
 def companies_in(documents: Iterable[BaseNode]) -> LearnedVendors:

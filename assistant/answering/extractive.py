@@ -78,10 +78,11 @@ def of_kind_first(scored: list[Scored], kind: str | None) -> list[Scored]:
     return sorted(moved, key=lambda item: item[0], reverse=True)
 
 
-def with_antecedents(chosen: list[Scored], hits: list[NodeWithScore]) -> list[Scored]:
+def with_antecedents(chosen: list[Scored], candidates: list[Sentence]) -> list[Scored]:
     """The chosen sentences, one that opens by pointing back ("Both are published under the
-    MIT licence") preceded by the sentence before it, which says what it points to."""
-    before = {(s.hit, s.position + 1): s for s in candidate_sentences(hits)}
+    MIT licence") preceded by the sentence before it (among all `candidates`), which says
+    what it points to."""
+    before = {(s.hit, s.position + 1): s for s in candidates}
     said = {item[1].text for item in chosen}
     out: list[Scored] = []
     for score, sentence, vec in chosen:
@@ -178,18 +179,20 @@ class ExtractiveAnswerer:
         hits: list[NodeWithScore],
         question: str = "",
         parts: Sequence[Part] = (),
+        candidates: list[Sentence] | None = None,
     ) -> list[Scored]:
-        """Candidates with their combined score, best first (a shortlist, given the question)."""
-        candidates = candidate_sentences(hits)
+        """Candidates (default: the passages' sentences) with their combined score, best
+        first (a shortlist, given the question)."""
+        asked = set(tokens(question))
+        candidates = candidate_sentences(hits) if candidates is None else candidates
         if question:
-            candidates = shortlist(candidates, set(tokens(question)), parts, hits)
+            candidates = shortlist(candidates, asked, parts, hits)
         if not candidates:
             return []
         vectors = np.asarray(
             self.embed_model.get_text_embedding_batch([c.text for c in candidates])
         )
         similarity = vectors @ np.asarray(query_embedding)
-        asked = set(tokens(question))
         rare = rarity(asked, [c.text for c in candidates])
         scored = [
             (
@@ -219,7 +222,8 @@ class ExtractiveAnswerer:
         question asked of one `kind` of document is answered from it first."""
         missing = missing_terms(question, hits, self.names_for) if exact else []
         parts = parts or self.parts_of(question)
-        scored = [] if missing else self.score(query_embedding, hits, question, parts)
+        candidates = [] if missing else candidate_sentences(hits)
+        scored = [] if missing else self.score(query_embedding, hits, question, parts, candidates)
         if not scored or scored[0][0] < self.min_score:
             return Answer(answer=no_evidence(missing), status="insufficient_evidence")
         scored = of_kind_first(self.by_ask(question, query_embedding, scored), kind)
@@ -246,7 +250,7 @@ class ExtractiveAnswerer:
             if item is None:
                 break
             chosen.append(item)
-        answer = self._cite(with_antecedents(chosen, hits), hits)
+        answer = self._cite(with_antecedents(chosen, candidates), hits)
         if self.message and unanswered:
             gaps = " ".join(self.message("part_not_answered", part=p.asked) for p in unanswered)
             answer = answer.model_copy(update={"answer": f"{answer.answer} {gaps}"})

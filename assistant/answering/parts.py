@@ -89,7 +89,7 @@ def per_part(
     to the part it leaves the others best answered by."""
     fits = np.asarray([part_fit(question, part, scored, hits, kind) for part in parts])
     backs = any(part.points_back for part in parts)
-    after = [following([item], scored, hits) if backs else set() for item in scored]
+    after = next_sentences(scored, hits) if backs else [set() for _ in scored]
     width = min(OPTIONS, max(2, int(COMBINATIONS ** (1 / len(parts))) - 1))
     options = [
         [int(i) for i in np.argsort(-row)[:width] if row[i] >= min_score] + [None] for row in fits
@@ -194,26 +194,29 @@ def adds_facts(item: Scored, chosen: list[Scored], question: str) -> bool:
     return states_new_facts(item[1].text, " ".join([question, *(c[1].text for c in chosen)]))
 
 
-def following(chosen: list[Scored], scored: list[Scored], hits: list[NodeWithScore]) -> set[str]:
-    """The sentences right after the chosen ones: next in the same passage, or first in the
-    document's next chunk when a chosen sentence ends its passage."""
+def next_sentences(scored: list[Scored], hits: list[NodeWithScore]) -> list[set[str]]:
+    """For each scored sentence, the sentences right after it (after any copy of it that an
+    overlapping chunk holds): next in the same passage, or first in the document's next
+    chunk when it ends its passage."""
     at = {(item[1].hit, item[1].position): item[1].text for item in scored}
     chunk = {
         (str(h.node.metadata.get("source")), h.node.metadata.get("chunk")): i
         for i, h in enumerate(hits)
     }
-    said = {c[1].text for c in chosen}
-    out: set[str] = set()
+    firsts: dict[int, int] = {}
+    for hit, position in sorted(at):
+        firsts.setdefault(hit, position)
+    after: dict[str, set[str]] = {}
     for (hit, position), text in at.items():
-        if text not in said:
-            continue
+        nexts = after.setdefault(text, set())
         if (hit, position + 1) in at:
-            out.add(at[(hit, position + 1)])
+            nexts.add(at[(hit, position + 1)])
             continue
         meta = hits[hit].node.metadata
         index = meta.get("chunk")
-        after = chunk.get((str(meta.get("source")), index + 1)) if isinstance(index, int) else None
-        firsts = sorted(p for h, p in at if h == after)
-        if after is not None and firsts:
-            out.add(at[(after, firsts[0])])
-    return out
+        following = (
+            chunk.get((str(meta.get("source")), index + 1)) if isinstance(index, int) else None
+        )
+        if following is not None and following in firsts:
+            nexts.add(at[(following, firsts[following])])
+    return [after[item[1].text] for item in scored]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 from typing import Any
 
@@ -16,7 +17,7 @@ class LineBreaks:
     from the start each time (a long file has thousands of chunks)."""
 
     def __init__(self, text: str) -> None:
-        self.offsets = [i for i, char in enumerate(text) if char == "\n"]
+        self.offsets = [match.start() for match in re.finditer("\n", text)]
 
     def before(self, offset: int) -> int:
         """How many line breaks come before `offset`: text.count("\\n", 0, offset)."""
