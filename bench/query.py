@@ -31,6 +31,7 @@ from pathlib import Path
 import httpx
 from common import free_port, save  # bench/ is the script's folder
 from corpus import TOPICS, VENDORS, build
+from llama_index.core.vector_stores.types import VectorStoreQuery
 
 from assistant.app import VendorIntel
 from assistant.core.settings import PROJECT_ROOT, Settings
@@ -76,19 +77,15 @@ def in_process(settings: Settings, scratch: Path) -> dict[str, object]:
     # cache of their own makes the first pass pay for that, as a new question does.
     space = intel.embedding_cache.space
     intel.__dict__["embedding_cache"] = EmbeddingCache(scratch / "sentences.sqlite3", space)
-    model, client = intel.embed_model, intel.store.client
+    model = intel.embed_model
     model.get_query_embedding("warm up")
     first_asks = timings(intel.ask, repeats=1)
     vectors = {question: model.get_query_embedding(question) for question in QUESTIONS}
+    top_k = settings.answering.top_k
 
     def bare_query(question: str) -> object:
-        return client.query_points(
-            intel.store.collection,
-            query=vectors[question],
-            using=intel.store.vector_store.dense_vector_name,
-            limit=settings.answering.top_k,
-            with_payload=True,
-        )
+        dense = VectorStoreQuery(query_embedding=vectors[question], similarity_top_k=top_k)
+        return intel.store.vector_store.query(dense)
 
     def retrieval(question: str) -> object:
         focus = intel.answering.focus(question)

@@ -15,7 +15,7 @@ from llama_index.core.storage.docstore import SimpleDocumentStore
 
 from assistant.core.errors import IngestionStoppedError
 from assistant.core.report import IngestReport
-from assistant.storage.disk import ensure_room, replacing
+from assistant.storage.disk import replacing
 from ingest.chunking import LocatedSplitter
 from ingest.problems import ProblemLog
 
@@ -118,7 +118,7 @@ class Indexer:
         recorded its documents, so a redone file is never duplicated. A batch that would not
         fit on the disk is refused before anything is deleted.
         """
-        ensure_room(self.settings.data_dir, self._bytes_needed(documents, chunks))
+        self.store.ensure_room(self._bytes_needed(documents, chunks))
         with self.lock:
             self.unsaved = True
             for doc in documents:
@@ -134,8 +134,8 @@ class Indexer:
 
     def _bytes_needed(self, documents: list[Document], chunks: Sequence[BaseNode]) -> int:
         """A generous estimate of what a batch writes here: each chunk's cached vector and, in
-        embedded mode, its point (the vector pickled as floats, the text twice), and the
-        docstore rewritten whole."""
+        embedded mode, its point (the vectors in the log, in a segment and when the segment is
+        rewritten, the text twice), and the docstore rewritten whole."""
         docstore = self.docstore_path.stat().st_size if self.docstore_path.exists() else 0
         texts = sum(len(doc.text) for doc in documents)
         embedded = not self.settings.store.qdrant_url  # a server keeps points on its own disk
@@ -146,6 +146,11 @@ class Indexer:
             if embedded:
                 points += 12 * floats + 3 * len(chunk.get_content())
         return 2 * (docstore + texts) + points + SPARE_BYTES
+
+    def optimize(self) -> None:
+        """Index the chunks written since the last time (the embedded engine's segments)."""
+        with self.lock:
+            self.store.optimize()
 
     def drop_orphans(self) -> None:
         """Chunks whose document the docstore does not know (left by a killed ingestion)."""
@@ -175,7 +180,9 @@ class Indexer:
             return [doc for doc in self.docstore.docs.values() if isinstance(doc, Document)]
 
     def persist(self) -> None:
-        """Write the docstore atomically, so a crash never leaves a torn file."""
+        """Make the chunks written durable, then write the docstore atomically, so a crash
+        never leaves a torn file nor a document recorded whose chunks were not kept."""
+        self.store.flush()
         self.docstore_path.parent.mkdir(parents=True, exist_ok=True)
         with replacing(self.docstore_path) as partial:
             self.docstore.persist(str(partial))

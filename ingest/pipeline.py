@@ -109,6 +109,8 @@ class Ingestor:
         self._index(pending, catalog, report, progress)
         with self.indexer.lock:
             self.indexer.persist()
+        if report.changed:
+            self.indexer.optimize()
         # The store file exists as soon as it is opened, so it cannot tell whether it was filled.
         if report.changed or not self.fact_sync.read_whole:
             self._sync_facts(pending, report)

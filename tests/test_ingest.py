@@ -7,8 +7,6 @@ import shutil
 import time
 from pathlib import Path
 
-from qdrant_client.http import models as rest
-
 from assistant.app import VendorIntel
 from assistant.core.settings import Settings
 from tests.builders import markdown, write, write_docx, write_jsonl, write_pdf, write_yaml
@@ -62,8 +60,7 @@ def build_inbox(inbox: Path) -> None:
 
 
 def payloads(intel: VendorIntel) -> list[dict[str, object]]:
-    points, _ = intel.store.client.scroll(intel.store.collection, limit=1000, with_payload=True)
-    return [p.payload or {} for p in points]
+    return [point.payload for point in intel.store.points([])]
 
 
 def chunks_of(intel: VendorIntel, source: str) -> list[dict[str, object]]:
@@ -188,17 +185,8 @@ def test_removed_file_disappears_from_index_and_listing(intel: VendorIntel, inbo
     assert {d.source for d in intel.documents()}.isdisjoint(
         {"earnings/alibaba.pdf", "evals/evals.csv", "evals/runs.jsonl"}
     )
-    hits = intel.store.client.count(
-        intel.store.collection,
-        count_filter=rest.Filter(
-            must=[
-                rest.FieldCondition(
-                    key="doc_id", match=rest.MatchValue(value="earnings/alibaba.pdf")
-                )
-            ]
-        ),
-    )
-    assert hits.count == 0
+    hits = intel.store.document_stats().get("earnings/alibaba.pdf", (0, None))[0]
+    assert hits == 0
 
 
 def test_bad_files_are_reported_and_everything_else_is_ingested(

@@ -4,6 +4,7 @@ ranked first, and an evaluation command that measures it against a plain dense b
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -92,8 +93,8 @@ def test_an_index_from_before_keyword_search_is_rebuilt(
     first = make_intel(settings)
     assert first.ingest(progress=False).added == 2
     first.close()
-    client = QdrantClient(path=str(settings.qdrant_path))  # as an older version left it
-    client.delete_collection(settings.store.collection)
+    shutil.rmtree(settings.edge_path)  # as an older version left it: a local-mode store
+    client = QdrantClient(path=str(settings.qdrant_path))
     client.create_collection(
         settings.store.collection, vectors_config=rest.VectorParams(size=384, distance="Cosine")
     )
@@ -193,4 +194,4 @@ def test_keyword_search_follows_edits_and_deletions(intel: VendorIntel, inbox: P
     intel.ingest(progress=False)
 
     assert sources_for(intel, "Which note cites QX-5512?", k=2) == ["notes/b.md"]
-    assert len(intel.store.local_index()) == intel.store.count()
+    assert set(intel.store.document_stats()) == {"notes/b.md"}

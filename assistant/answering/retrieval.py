@@ -4,6 +4,7 @@ chunks about the companies and periods the question names ranked up."""
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -11,8 +12,6 @@ import numpy as np
 from llama_index.core import VectorStoreIndex
 from llama_index.core.schema import NodeWithScore, QueryBundle
 from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
-
-from assistant.storage.sparse import reciprocal_rank
 
 if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -22,6 +21,7 @@ if TYPE_CHECKING:
 # 2023, FY2023, FY 2023, fiscal 2023, FY23.
 YEAR = re.compile(r"\b(?:fy\s?|fiscal\s(?:year\s)?)?((?:19|20)\d\d)\b|\bfy\s?(\d\d)\b", re.I)
 POOL = 2  # candidates searched per chunk returned, for the boosts to choose from
+RRF_K = 60  # the usual rank constant of reciprocal rank fusion
 
 
 @dataclass(frozen=True)
@@ -133,3 +133,12 @@ def fuse(ranked: list[list[NodeWithScore]], top_k: int) -> list[NodeWithScore]:
     hits = {hit.node.node_id: hit for hits in ranked for hit in hits}
     ids = [[hit.node.node_id for hit in hits_] for hits_ in ranked]
     return [hits[node_id] for node_id in reciprocal_rank(ids, [1.0] * len(ids))[:top_k]]
+
+
+def reciprocal_rank(ranked: list[list[str]], weights: list[float]) -> list[str]:
+    """Ids of several ranked lists, ordered by the weighted sum of 1 / (RRF_K + rank)."""
+    fused: defaultdict[str, float] = defaultdict(float)
+    for ids, weight in zip(ranked, weights, strict=True):
+        for rank, node_id in enumerate(ids):
+            fused[node_id] += weight / (RRF_K + rank + 1)
+    return sorted(fused, key=fused.__getitem__, reverse=True)

@@ -130,9 +130,10 @@ class AnsweringSettings(Group):
     """Retrieval, answers and the checkpoint briefing."""
 
     top_k: int = Field(8, ge=1, le=100, description="Chunks retrieved per question.")
-    hybrid_fusion: Literal["relative", "rrf"] = Field(
-        "relative",
-        description="How embedding and keyword results are merged: normalised scores or ranks.",
+    hybrid_fusion: Literal["rrf", "dbsf"] = Field(
+        "rrf",
+        description="How the engine merges embedding and keyword results: weighted ranks (rrf) "
+        "or normalised scores (dbsf, which ignores hybrid_alpha).",
     )
     hybrid_alpha: float = Field(
         0.7, ge=0, le=1, description="Weight of the embedding search (1 - it: keywords)."
@@ -317,7 +318,13 @@ class Settings(BaseSettings):
 
     @property
     def qdrant_path(self) -> Path:
+        """The embedded store of earlier versions (qdrant-client's local mode), moved into
+        Qdrant Edge at start."""
         return self.data_dir / "qdrant"
+
+    @property
+    def edge_path(self) -> Path:
+        return self.data_dir / "qdrant-edge"
 
     @property
     def docstore_path(self) -> Path:

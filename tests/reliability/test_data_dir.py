@@ -24,6 +24,7 @@ from assistant.app import VendorIntel
 from assistant.core.errors import DataDirError
 from assistant.core.settings import Settings
 from assistant.shells.api import create_app
+from assistant.storage.chunks import ChunkStore
 from tests.builders import markdown, write
 from tests.conftest import SAMPLE_DOCUMENTS, SAMPLES, cli_env, run_cli, wait_for
 
@@ -63,10 +64,17 @@ def index_once(data: Path, inbox: Path, embed_model: BaseEmbedding) -> None:
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A data dir on its own 24 MB filesystem, which can really be filled."""
-    mount = tmp_path / "data"
+    """A data dir on its own 24 MB ext4 filesystem (a disk image), which can really be filled.
+
+    Not tmpfs: there, reading a memory-mapped file's unwritten pages allocates them, so the
+    embedded engine's preallocated files fill the disk as soon as they are opened."""
+    image, mount = tmp_path / "disk.img", tmp_path / "data"
+    with image.open("wb") as disk:
+        disk.truncate(24 << 20)
     mount.mkdir()
-    privileged(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(mount)], "mount a tmpfs")
+    privileged(["mkfs.ext4", "-q", "-F", "-m", "0", "-b", "4096", str(image)], "make a filesystem")
+    privileged(["mount", "-o", "loop", str(image), str(mount)], "mount a disk image")
+    (mount / "lost+found").rmdir()  # the filesystem's own: an empty folder like any other
     try:
         yield mount
     finally:
@@ -222,10 +230,11 @@ def test_a_disk_that_fills_after_the_check_for_room_changes_nothing_until_the_ne
     sla = inbox / "contracts" / "alibaba-cloud-sla.md"
     sla.write_text(sla.read_text() + "\nAlibaba Cloud adds a 99.95% tier for qwen-max in 2027.\n")
     write(inbox / "news" / "baidu-capacity.md", NEW_NOTE)
-    # Another program takes the last bytes after the check for room: the writes themselves fail.
-    monkeypatch.setattr("ingest.indexer.ensure_room", lambda folder, needed: None)
+    # Another program takes the last bytes after the batch's check for room: the writes
+    # themselves are refused (the embedded engine checks again before each one).
+    monkeypatch.setattr(ChunkStore, "ensure_room", lambda store, needed: None)
 
-    with pytest.raises(DataDirError, match=r"database or disk is full.*free some space"):
+    with pytest.raises(DataDirError, match=r"full.*free some space"):
         intel.ingest(progress=False)
     answer = intel.ask(UPTIME)
     briefing = intel.run_checkpoints(["Alibaba Cloud"])

@@ -22,10 +22,9 @@ from tests.conftest import wait_for
 
 def index_contents(intel: VendorIntel) -> Counter[tuple[str, int, str]]:
     """Every chunk as (document, chunk number, text), counted: duplicates show as counts > 1."""
-    points, _ = intel.store.client.scroll(intel.store.collection, limit=100_000, with_payload=True)
     contents: Counter[tuple[str, int, str]] = Counter()
-    for point in points:
-        payload = point.payload or {}
+    for point in intel.store.points([]):
+        payload = point.payload
         node = TextNode.model_validate_json(str(payload["_node_content"]))
         contents[(str(payload["doc_id"]), int(payload["chunk"]), node.text)] += 1
     return contents
