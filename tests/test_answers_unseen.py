@@ -248,3 +248,11 @@ def test_open_weights_checkpoint_from_the_bake_off_and_hosting(unseen: VendorInt
     briefing = unseen.run_checkpoints(["OpenAI", "Alibaba Cloud", "Google"])
     open_source = {v.vendor: v.checkpoints[3].status for v in briefing.vendors}
     assert open_source == {"OpenAI": "evidence", "Alibaba Cloud": "evidence", "Google": "gap"}
+
+
+def test_a_model_the_records_do_not_hold_is_not_answered_from_another_version(
+    unseen: VendorIntel,
+) -> None:
+    answer = unseen.ask("What will Mistral Large 4 cost per 1k tokens?")
+    assert "mistral-large-3" not in answer.answer
+    assert not any(c.source.startswith("evals/") for c in answer.citations)

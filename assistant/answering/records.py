@@ -63,6 +63,8 @@ def about_records(
     speaks of what they hold (workflows, fallbacks)."""
     if slots.workflows and (slots.fallback_role or slots.primary_role):
         return True  # a named workflow's fallback or primary: only the registry says
+    if slots.unheld_models and not slots.models and not slots.workflows:
+        return False  # a model the records do not hold: only the documents can speak of it
     if slots.workflows or (slots.vendors and intent in ("dependency", "workflows")):
         return score >= document_score - NAMED_MARGIN
     grounded = (

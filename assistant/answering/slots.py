@@ -50,6 +50,7 @@ class Slots:
     workflows: list[Workflow] = field(default_factory=list)
     vendors: list[str] = field(default_factory=list)
     models: list[str] = field(default_factory=list)
+    unheld_models: list[str] = field(default_factory=list)  # of a known family, not recorded
     months: list[str] = field(default_factory=list)  # "YYYY-MM", in order
     criticality: str | None = None
     fallback_role: bool = False
@@ -78,8 +79,7 @@ def model_mentions(question: str, models: list[str]) -> list[str]:
             ):
                 length += 1
             following = asked[start + length] if start + length < len(asked) else ""
-            other_version = any(c.isdigit() for c in following)  # "Mistral Large 4" is not "-3"
-            if length == len(parts) or (length >= 2 and not other_version):
+            if length == len(parts) or (length >= 2 and not other_version(following)):
                 found.append((start, length, model))
     kept = [
         (s, n, m)
@@ -87,6 +87,31 @@ def model_mentions(question: str, models: list[str]) -> list[str]:
         if not any(s2 <= s and s + n <= s2 + n2 and n2 > n for s2, n2, _ in found)
     ]
     return list(dict.fromkeys(m for _, _, m in kept))
+
+
+def other_version(word: str) -> bool:
+    """Whether the word after a model's family names a version: "Mistral Large 4" is not
+    "mistral-large-3"."""
+    return any(c.isdigit() for c in word)
+
+
+def unheld_models(question: str, models: list[str]) -> list[str]:
+    """Models the question names by a known family (its first two words or more) with a
+    version no record has ('Mistral Large 4' where the records hold mistral-large-3)."""
+    asked = normalised(question).split()
+    held = {" ".join(normalised(m).split()) for m in models}
+    found = []
+    for model in models:
+        family = normalised(model).split()[:-1]
+        if len(family) < 2:
+            continue
+        for start in range(len(asked) - len(family)):
+            if asked[start : start + len(family)] != family:
+                continue
+            named = " ".join(asked[start : start + len(family) + 1])
+            if other_version(asked[start + len(family)]) and named not in held:
+                found.append(named)
+    return list(dict.fromkeys(found))
 
 
 def months_in(question: str, default_year: str) -> list[str]:
@@ -141,6 +166,7 @@ class SlotFinder:
             workflows=[workflow] if workflow else [],
             vendors=self.vendors_in(question),
             models=model_mentions(question, self.models),
+            unheld_models=unheld_models(question, self.models),
             months=months_in(question, years[-1]),
             criticality=next(
                 (c for c in sorted(levels) if re.search(rf"\b{re.escape(normalised(c))}\b", asked)),
