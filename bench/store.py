@@ -5,10 +5,11 @@ the same query plan.
 
 Each chunk has a random unit 384-d vector, about 800 characters of text drawn from a 20,000-word
 vocabulary (about 60 keyword terms) and the product's payload (vendors, doc_type, doc_id).
-Figures, medians over 30 queries (10 on local mode, whose keyword queries take seconds): reopening the store (a process start), dense top-30, dense
-top-30 filtered by vendor, sparse top-30, hybrid (both prefetches fused in the engine), the full
-retrieval through llama-index (hybrid, nodes rebuilt, cosine scores), and the process's peak
-memory. Goals at 100,000 chunks: open under 1 s, retrieval under 20 ms, memory under 1.2 GB.
+Figures, medians over 30 queries (10 on local mode, whose keyword queries take seconds):
+reopening the store (a process start), dense top-30, dense top-30 filtered by vendor, sparse
+top-30, hybrid (both prefetches fused in the engine), the full retrieval through llama-index
+(hybrid, nodes rebuilt, cosine scores), and the process's peak memory. Goals at 100,000 chunks:
+open under 1 s, retrieval under 20 ms, memory under 1.2 GB.
 
 Usage: .venv/bin/python bench/store.py [--chunks 10000 100000] [--engine edge local]
     [--work data/bench-store] [--out bench/results/store.json]
