@@ -155,7 +155,7 @@ class Indexer:
     def drop_orphans(self) -> None:
         """Chunks whose document the docstore does not know (left by a killed ingestion)."""
         with self.lock:
-            orphans = set(self.store.document_stats()) - set(self.docstore.docs)
+            orphans = self.store.document_ids() - set(self.docstore.docs)
             self.store.delete_documents(sorted(orphans))
 
     def remove(self, doc_ids: list[str]) -> None:

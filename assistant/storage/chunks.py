@@ -106,6 +106,10 @@ class ChunkStore:
         """Index what was written since the last time; True if there was anything to do."""
         return self.engine.optimize()
 
+    def document_ids(self) -> set[str]:
+        """The documents with chunks in the store, read from the document-id index."""
+        return self.engine.values(DOC_ID_KEY)
+
     def document_stats(self) -> dict[str, tuple[int, str | None]]:
         """Per document id: the number of chunks and when they were written."""
         counts: Counter[str] = Counter()

@@ -47,6 +47,7 @@ HEADROOM_BYTES = 8 << 20  # free space kept beyond a write's own size
 PLAIN = qe.HnswIndexConfig(m=0, ef_construct=100, full_scan_threshold=10_000)
 QUANTIZED = qe.ScalarQuantizationConfig(type=qe.ScalarType.Int8, always_ram=True)
 logger = logging.getLogger(__name__)
+FACET_LIMIT = 10_000_000  # every document: more than any inbox holds
 WITH: dict[str, Any] = {"with_payload": True, "with_vector": [DENSE]}  # every hit: its cosine
 RESCORED = qe.SearchParams(quantization=qe.QuantizationSearchParams(rescore=True, oversampling=2.0))
 
@@ -169,6 +170,13 @@ class EdgeEngine:
 
     def count(self) -> int:
         return int(self.shard.count(qe.CountRequest(exact=True))) if self.exists() else 0
+
+    def values(self, key: str) -> set[str]:
+        """Every value of an indexed payload key, from its index (no point is read)."""
+        if not self.exists():
+            return set()
+        request = qe.FacetRequest(key, limit=FACET_LIMIT, exact=True)
+        return {str(hit.value) for hit in self.shard.facet(request).hits}
 
     def has_sparse(self) -> bool:
         return True  # made with both vectors, always

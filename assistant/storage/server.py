@@ -10,6 +10,7 @@ from typing import Any, TypeVar, cast
 
 from qdrant_client import QdrantClient
 from qdrant_client.http import models as rest
+from qdrant_client.http.exceptions import UnexpectedResponse
 
 from assistant.core.errors import StoreUnavailableError
 from assistant.storage.plan import (
@@ -25,6 +26,7 @@ from assistant.storage.plan import (
 )
 
 BATCH = 256  # points per upsert request
+FACET_LIMIT = 10_000_000  # every document: more than any inbox holds
 Method = TypeVar("Method", bound=Callable[..., Any])
 
 
@@ -146,6 +148,23 @@ class ServerEngine:
         if not self.exists():
             return 0
         return int(self.client.count(self.collection, exact=True).count)
+
+    @reachable
+    def values(self, key: str) -> set[str]:
+        """Every value of a payload key: from its index where the server has one, else read
+        from every point (a collection made before the index was)."""
+        if not self.exists():
+            return set()
+        try:
+            found = self.client.facet(self.collection, key, limit=FACET_LIMIT, exact=True)
+            return {str(hit.value) for hit in found.hits}
+        except UnexpectedResponse:  # no index on the key
+            values, offset = set(), None
+            while True:
+                hits, offset = self.scroll([key], offset, 1024)
+                values |= {str(h.payload.get(key)) for h in hits}
+                if offset is None:
+                    return values
 
     @reachable
     def has_sparse(self) -> bool:
