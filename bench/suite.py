@@ -1,7 +1,8 @@
 """Every benchmark in one run, each printing its figures beside their goals (what `make bench`
 runs). Sizes:
 - small (default, a few minutes): about 2,000 chunks for ingestion and queries, the chunk
-  store at 10,000; the backends' speed; the backend rule uses the FinanceBench figures of the last full run, if any.
+  store at 10,000; the backends' speed; the backend rule uses the FinanceBench figures of the
+  last full run, if any.
 - both end with answer quality on vendorbench (about five minutes), when its corpus is there.
 - full (about an hour and a half): about 10,000 chunks, FinanceBench with every embedding
   backend, and the chunk store at 10,000 and 100,000 chunks beside local mode.
