@@ -38,18 +38,19 @@ from assistant.storage.plan import (
     StoredPoint,
 )
 
+logger = logging.getLogger(__name__)
+
 # Segments of at most about 24 MB of vectors (16,000 chunks): each optimisation rebuilds one
 # segment at a time, briefly, rather than the whole index at once.
 OPTIMIZERS = qe.EdgeOptimizersConfig(default_segment_number=8, max_segment_size=24_000)
+PLAIN = qe.HnswIndexConfig(m=0, ef_construct=100, full_scan_threshold=10_000)  # exact scan
+QUANTIZED = qe.ScalarQuantizationConfig(type=qe.ScalarType.Int8, always_ram=True)
+RESCORED = qe.SearchParams(quantization=qe.QuantizationSearchParams(rescore=True, oversampling=2.0))
 COLD = qe.Memory.Cold  # read through the page cache, never preloaded
+WITH: dict[str, Any] = {"with_payload": True, "with_vector": [DENSE]}  # every hit: its cosine
 RESERVE_BYTES = 4 << 20
 HEADROOM_BYTES = 8 << 20  # free space kept beyond a write's own size
-PLAIN = qe.HnswIndexConfig(m=0, ef_construct=100, full_scan_threshold=10_000)
-QUANTIZED = qe.ScalarQuantizationConfig(type=qe.ScalarType.Int8, always_ram=True)
-logger = logging.getLogger(__name__)
 FACET_LIMIT = 10_000_000  # every document: more than any inbox holds
-WITH: dict[str, Any] = {"with_payload": True, "with_vector": [DENSE]}  # every hit: its cosine
-RESCORED = qe.SearchParams(quantization=qe.QuantizationSearchParams(rescore=True, oversampling=2.0))
 
 
 class EdgeEngine:

@@ -36,6 +36,7 @@ def migrate_local_mode(local: Path, collection: str, target: Path) -> Migrated |
         return None
     if not (local / "collection" / collection).is_dir():
         return None
+    logger.info("Moving the embedded index of an earlier version into Qdrant Edge (once).")
     partial = target.with_name(target.name + ".migrating")
     EdgeEngine(partial).drop()  # what an interrupted copy left
     source = _open_local(local, collection)
