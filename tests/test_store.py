@@ -175,6 +175,7 @@ def test_a_store_from_before_qdrant_edge_is_moved_without_embedding_again(
     answer = intel.ask("What uptime does Alibaba Cloud commit to for qwen-max?")
 
     assert not old_data_dir.qdrant_path.exists()  # moved, not left beside the new store
+    assert not [p.name for p in old_data_dir.edge_path.iterdir() if ".migrating" in p.name]
     assert intel.store.count() == chunks_before
     assert report.unchanged == len(intel.documents()) and not report.changed
     assert embedded_by_ingest == []  # every vector came from the old store

@@ -38,13 +38,17 @@ def migrate_local_mode(local: Path, collection: str, target: Path) -> Migrated |
         return None
     logger.info("Moving the embedded index of an earlier version into Qdrant Edge (once).")
     partial = target.with_name(target.name + ".migrating")
-    EdgeEngine(partial).drop()  # what an interrupted copy left
+    copy = EdgeEngine(partial)
+    copy.drop()  # what an interrupted copy left
     source = _open_local(local, collection)
     try:
         stale = source.exists() and not source.has_sparse()
-        copied = 0 if stale or not source.exists() else _copy(source, EdgeEngine(partial))
+        copied = 0 if stale or not source.exists() else _copy(source, copy)
     finally:
         source.close()
+        copy.close()
+        for own in (".lock", ".reserve"):  # the copy's, not the store's
+            partial.with_name(partial.name + own).unlink(missing_ok=True)
     if copied:
         meta = partial.with_name(partial.name + ".json")
         meta.replace(target.with_name(target.name + ".json"))
@@ -76,9 +80,7 @@ def _copy(source: ServerEngine, copy: EdgeEngine) -> int:
         )
     copy.set_metadata(source.metadata())
     copy.flush()
-    count = copy.count()
-    copy.close()
-    return count
+    return copy.count()
 
 
 def _open_local(local: Path, collection: str) -> ServerEngine:
