@@ -53,9 +53,9 @@ if TYPE_CHECKING:
 class VendorIntel:
     """One instance per process: owns the store, and loads the embedding model on first use.
 
-    Two locks: `_store_lock` is held briefly around every read or write of the store (the
-    embedded store is not safe across threads, and a reader must never see a document half
-    replaced); `_ingest_lock` lets one ingestion run at a time, while questions go on.
+    Two locks: `_store_lock` is held briefly around every read or write of the store (a
+    reader must never see a document half replaced: a batch's deletions and writes are one
+    step for it); `_ingest_lock` lets one ingestion run at a time, while questions go on.
     """
 
     def __init__(self, settings: Settings, embed_model: BaseEmbedding | None = None) -> None:
