@@ -99,7 +99,7 @@ def unheld_models(question: str, models: list[str]) -> list[str]:
     """Models the question names by a known family (its first two words or more) with a
     version no record has ('Mistral Large 4' where the records hold mistral-large-3)."""
     asked = normalised(question).split()
-    held = {" ".join(normalised(m).split()) for m in models}
+    held = {normalised(m) for m in models}
     found = []
     for model in models:
         family = normalised(model).split()[:-1]

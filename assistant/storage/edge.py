@@ -34,8 +34,8 @@ from assistant.storage.plan import (
     Hit,
     Match,
     Plan,
-    Sparse,
     StoredPoint,
+    hit_from,
 )
 
 logger = logging.getLogger(__name__)
@@ -251,7 +251,7 @@ def _hold(lock_path: Path) -> IO[bytes]:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError as exc:
         handle.close()
-        raise _unavailable(lock_path.parent, OSError("WouldBlock")) from exc
+        raise _in_use(lock_path.parent) from exc
     return handle
 
 
@@ -274,23 +274,20 @@ def _condition(condition: Match) -> qe.FieldCondition:
 
 
 def _hit(point: qe.ScoredPoint | qe.Record) -> Hit:
-    vectors: Any = point.vector or {}
-    dense = vectors.get(DENSE, []) if isinstance(vectors, dict) else []
-    return Hit(str(point.id), point.payload or {}, list(dense), _sparse(vectors))
+    return hit_from(point.id, point.payload, point.vector)
 
 
-def _sparse(vectors: Any) -> Sparse | None:
-    found = vectors.get(SPARSE) if isinstance(vectors, dict) else None
-    return Sparse(list(found.indices), list(found.values)) if found is not None else None
+def _in_use(path: Path) -> StoreUnavailableError:
+    return StoreUnavailableError(
+        f"The embedded index at {path} is in use by another vendorintel process (for "
+        "example `vendorintel serve`). Stop that process and retry, or set "
+        "VENDORINTEL_QDRANT_URL to a Qdrant server so several processes can share it."
+    )
 
 
 def _unavailable(path: Path, exc: Exception) -> StoreUnavailableError:
-    if "WouldBlock" in str(exc):
-        return StoreUnavailableError(
-            f"The embedded index at {path} is in use by another vendorintel process (for "
-            "example `vendorintel serve`). Stop that process and retry, or set "
-            "VENDORINTEL_QDRANT_URL to a Qdrant server so several processes can share it."
-        )
+    if "WouldBlock" in str(exc):  # the engine's own lock on its log
+        return _in_use(path)
     reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
     return StoreUnavailableError(
         f"The embedded index at {path} cannot be opened ({reason}): the data directory must be "

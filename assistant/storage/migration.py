@@ -15,11 +15,10 @@ from qdrant_client import QdrantClient
 
 from assistant.core.errors import StoreUnavailableError
 from assistant.storage.edge import EdgeEngine
-from assistant.storage.plan import StoredPoint
+from assistant.storage.plan import StoredPoint, pages
 from assistant.storage.server import ServerEngine
 
 logger = logging.getLogger(__name__)
-PAGE = 1024
 
 
 @dataclass(frozen=True)
@@ -59,16 +58,12 @@ def migrate_local_mode(local: Path, collection: str, target: Path) -> Migrated |
 
 
 def _copy(source: ServerEngine, copy: EdgeEngine) -> int:
-    offset = None
-    while True:
-        hits, offset = source.scroll([], offset, PAGE, vectors=True)
+    for hits in pages(source, [], vectors=True):  # a page at a time: the store may be large
         points = [StoredPoint(h.id, h.dense, h.sparse, h.payload) for h in hits if h.sparse]
         if points and not copy.exists():
             copy.create(len(points[0].dense))
         if points:
             copy.upsert(points)
-        if offset is None:
-            break
     if not copy.exists():
         return 0  # an empty collection: nothing to keep
     if copy.count() != source.count():

@@ -8,6 +8,7 @@ fusion), returning each hit with its dense vector so its cosine can be given as 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -17,6 +18,7 @@ DENSE = "text-dense"  # llama-index's Qdrant names, so server collections it mad
 SPARSE = "text-sparse-new"
 DOC_ID_KEY = "doc_id"  # the payload key with each chunk's document id
 INDEXED_KEYS = (DOC_ID_KEY, "vendors", "doc_type")  # filtered on: keyword payload indexes
+PAGE = 1024  # points per scroll request
 
 
 @dataclass(frozen=True)
@@ -107,3 +109,22 @@ class Engine(Protocol):
     def flush(self) -> None: ...
 
     def close(self) -> None: ...
+
+
+def hit_from(point_id: Any, payload: dict[str, Any] | None, vectors: Any) -> Hit:
+    """A point as either engine returns it (its named vectors a dict, a sparse one with
+    `indices` and `values`) as a Hit."""
+    named = vectors if isinstance(vectors, dict) else {}
+    found = named.get(SPARSE)
+    sparse = Sparse(list(found.indices), list(found.values)) if found is not None else None
+    return Hit(str(point_id), payload or {}, list(named.get(DENSE, [])), sparse)
+
+
+def pages(engine: Engine, keys: list[str], vectors: bool = False) -> Iterator[list[Hit]]:
+    """Every point of the engine's store, a page at a time."""
+    offset: Any = None
+    while True:
+        page, offset = engine.scroll(keys, offset, PAGE, vectors)
+        yield page
+        if offset is None:
+            return

@@ -21,8 +21,9 @@ from assistant.storage.plan import (
     Hit,
     Match,
     Plan,
-    Sparse,
     StoredPoint,
+    hit_from,
+    pages,
 )
 
 BATCH = 256  # points per upsert request
@@ -159,12 +160,7 @@ class ServerEngine:
             found = self.client.facet(self.collection, key, limit=FACET_LIMIT, exact=True)
             return {str(hit.value) for hit in found.hits}
         except UnexpectedResponse:  # no index on the key
-            values, offset = set(), None
-            while True:
-                hits, offset = self.scroll([key], offset, 1024)
-                values |= {str(h.payload.get(key)) for h in hits}
-                if offset is None:
-                    return values
+            return {str(hit.payload.get(key)) for page in pages(self, [key]) for hit in page}
 
     @reachable
     def has_sparse(self) -> bool:
@@ -214,11 +210,7 @@ def _condition(condition: Match) -> rest.FieldCondition:
 
 
 def _hit(point: rest.ScoredPoint | rest.Record) -> Hit:
-    vectors: Any = point.vector or {}
-    dense = vectors.get(DENSE, []) if isinstance(vectors, dict) else []
-    found = vectors.get(SPARSE) if isinstance(vectors, dict) else None
-    sparse = Sparse(list(found.indices), list(found.values)) if found is not None else None
-    return Hit(str(point.id), point.payload or {}, list(dense), sparse)
+    return hit_from(point.id, point.payload, point.vector)
 
 
 def unreachable(exc: Exception) -> StoreUnavailableError:

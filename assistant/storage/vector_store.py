@@ -21,10 +21,18 @@ from llama_index.core.vector_stores.types import (
 )
 from llama_index.core.vector_stores.utils import metadata_dict_to_node, node_to_metadata_dict
 
-from assistant.storage.plan import DOC_ID_KEY, Engine, Fusion, Hit, Match, Plan, Sparse, StoredPoint
+from assistant.storage.plan import (
+    DOC_ID_KEY,
+    Engine,
+    Fusion,
+    Hit,
+    Match,
+    Plan,
+    Sparse,
+    StoredPoint,
+    pages,
+)
 from assistant.storage.sparse import encode_documents, encode_queries
-
-SCROLL_PAGE = 1024
 
 
 class HybridVectorStore(BasePydanticVectorStore):
@@ -111,13 +119,7 @@ class HybridVectorStore(BasePydanticVectorStore):
         """Every point, with these payload keys (all when none) and, if asked, its vectors."""
         if not self._engine.exists():
             return []
-        found: list[Hit] = []
-        offset: Any = None
-        while True:
-            page, offset = self._engine.scroll(keys, offset, SCROLL_PAGE, vectors)
-            found += page
-            if offset is None:
-                return found
+        return [hit for page in pages(self._engine, keys, vectors) for hit in page]
 
 
 def conditions(query: VectorStoreQuery) -> tuple[Match, ...]:
