@@ -117,6 +117,7 @@ class Served:
     data_dir: Path
     inbox: Path
     process: subprocess.Popen[bytes] | None = None
+    key: str | None = None  # its VENDORINTEL_API_KEY, if it has one
 
 
 def free_port() -> int:
@@ -132,11 +133,19 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         yield served
 
 
+@pytest.fixture(scope="session")
+def keyed_served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """The same over its own copy, with an API key (Served.key): for the clients of others."""
+    env = {"VENDORINTEL_API_KEY": "clients-KEY-7731"}
+    with serving_samples(tmp_path_factory.mktemp("keyed"), env) as served:
+        yield served
+
+
 @contextmanager
-def serving_samples(root: Path) -> Iterator[Served]:
+def serving_samples(root: Path, env: dict[str, str] | None = None) -> Iterator[Served]:
     """`vendorintel serve` over a copy of the sample inbox in root/inbox, all of it indexed."""
     shutil.copytree(SAMPLES, root / "inbox")
-    with serving(root, documents=SAMPLE_DOCUMENTS) as served:
+    with serving(root, documents=SAMPLE_DOCUMENTS, env=env) as served:
         yield served
 
 
@@ -168,7 +177,7 @@ def serving(root: Path, documents: int, env: dict[str, str] | None = None) -> It
             # serve reconciles the index with the inbox when it starts.
             listed = f"{url}/api/documents"
             wait_for(lambda: len(httpx.get(listed, headers=headers).json()) == documents, 300)
-            yield Served(url, data_dir, inbox, process)
+            yield Served(url, data_dir, inbox, process, key)
         finally:
             process.terminate()
             process.wait(timeout=30)

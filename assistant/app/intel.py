@@ -19,7 +19,7 @@ from assistant.answering.pipeline import Answering
 from assistant.answering.records import FactAnswerer
 from assistant.app.guards import ingestion, store_access, writes_index
 from assistant.briefing.asked import ChecklistQuestions
-from assistant.briefing.checkpoints import Briefing, Checklist, run_briefing
+from assistant.briefing.checkpoints import Briefing, Checklist, previous_briefing, run_briefing
 from assistant.briefing.render import render
 from assistant.briefing.scope import vendors_to_brief
 from assistant.core.catalog import VendorCatalog
@@ -88,7 +88,7 @@ class VendorIntel:
         self.answering.checklist = ChecklistQuestions(
             self.answering,
             Checklist.load(settings.prompts_dir),
-            self.briefed_vendors,
+            self.vendors,
             lambda: self.intents,
         )
 
@@ -343,7 +343,7 @@ class VendorIntel:
     ) -> Briefing:
         """The 90-day checkpoint briefing for these vendors (default: the registry's, else
         those the documents name), compared with and saved beside the previous one."""
-        asked, keep = vendors_to_brief(vendors, self.briefed_vendors(), self.catalog.canonical)
+        asked, keep = vendors_to_brief(vendors, self.vendors(), self.catalog.canonical)
         checklist = Checklist.load(self.settings.prompts_dir)
         folder = self.settings.data_dir / "briefings"
         return run_briefing(self.answering, checklist, asked, folder, today, save=keep)
@@ -352,8 +352,13 @@ class VendorIntel:
         """The briefing rendered as md, html or json."""
         return render(self.run_checkpoints(vendors or None), fmt)
 
-    def briefed_vendors(self) -> list[str]:
-        """Registry vendors, else the vendors the documents mention."""
+    def latest_briefing(self, fmt: str = "md") -> str | None:
+        """The last briefing saved, as it was run (None before the first); nothing is run."""
+        saved = previous_briefing(self.settings.data_dir / "briefings")
+        return render(saved, fmt) if saved else None
+
+    def vendors(self) -> list[str]:
+        """Registry vendors, else the vendors the documents mention (those briefed on)."""
         named = self.ingestor.fact_sync.store.vendor_aliases()
         if named:
             return list(named)

@@ -1,15 +1,14 @@
-"""The HTTP service: a JSON API under /api and the Chainlit chat at /, on one port."""
+"""The HTTP service on one port: the JSON API under /api, OpenAI-compatible chat completions
+under /v1, the MCP tools at /mcp and the Chainlit chat at /."""
 
 from __future__ import annotations
 
 import asyncio
-import hmac
-import json
 import logging
 import os
 import secrets
 import shutil
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,13 +22,10 @@ from fastapi import (
     HTTPException,
     Query,
     Request,
-    Security,
     UploadFile,
 )
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from fastapi.routing import APIRoute
-from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, Field
 
@@ -39,6 +35,9 @@ from assistant.core.models import Answer, DocumentInfo, FileOutcome, Health, Res
 from assistant.core.report import IngestReport
 from assistant.core.settings import PROJECT_ROOT, Settings
 from assistant.shells.guards import Access, ChatPage, inline_script_hashes, protect
+from assistant.shells.http import Intel, StrictJSONRoute, require_api_key
+from assistant.shells.mcp_server import mount_mcp
+from assistant.shells.openai_compat import router as openai_router
 
 logger = logging.getLogger(__name__)
 
@@ -64,78 +63,10 @@ class AskRequest(BaseModel):
     }
 
 
-def service(request: Request) -> VendorIntel:
-    intel: VendorIntel = request.app.state.intel
-    return intel
-
-
-def app_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-Intel = Annotated[VendorIntel, Depends(service)]
-
-
-api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
-bearer = HTTPBearer(auto_error=False)
-
-
-def require_api_key(
-    settings: Annotated[Settings, Depends(app_settings)],
-    header_key: Annotated[str | None, Security(api_key_header)],
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
-) -> None:
-    """With VENDORINTEL_API_KEY set, refuse a request that does not carry that key."""
-    if settings.serving.api_key is None:
-        return
-    given = header_key or (credentials.credentials if credentials else "")
-    expected = settings.serving.api_key.get_secret_value()
-    # Compared in constant time, so response times do not reveal how much of a guess was right.
-    if not hmac.compare_digest(given.encode(), expected.encode()):
-        raise HTTPException(
-            status_code=401,
-            detail="Missing or wrong API key: send 'Authorization: Bearer KEY' or "
-            "'X-API-Key: KEY', with the key the server has in VENDORINTEL_API_KEY.",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-
-
 # The routes that write the index answer 507 when the data directory cannot be written.
 NO_ROOM: dict[int | str, dict[str, Any]] = {
     507: {"description": "The data directory is full or read-only; nothing was lost"}
 }
-
-
-class StrictJSONRequest(Request):
-    """A request whose JSON body must be JSON text, which cannot carry NaN, Infinity or a lone
-    surrogate (Python's parser accepts them; they could not even be quoted back in a 422)."""
-
-    async def json(self) -> Any:
-        body = await super().json()
-        try:
-            json.dumps(body, ensure_ascii=False, allow_nan=False).encode()
-        except UnicodeEncodeError as exc:
-            problem = "a lone surrogate, which is not text: send UTF-8 text"
-            raise not_json_text(problem) from exc
-        except ValueError as exc:
-            problem = "NaN or Infinity, which JSON cannot carry: send a finite number"
-            raise not_json_text(problem) from exc
-        return body
-
-
-def not_json_text(problem: str) -> HTTPException:
-    return HTTPException(status_code=400, detail=f"The JSON body holds {problem}.")
-
-
-class StrictJSONRoute(APIRoute):
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handle = super().get_route_handler()
-
-        async def strictly(request: Request) -> Response:
-            return await handle(StrictJSONRequest(request.scope, request.receive))
-
-        return strictly
 
 
 router = APIRouter(
@@ -282,7 +213,8 @@ def create_app(
         if settings.ingestion.watch_inbox:
             watching = asyncio.create_task(running.watch_inbox(stop))
             watching.add_done_callback(report_crash)
-        yield
+        async with mcp.session_manager.run():
+            yield
         stop.set()
         running.interrupt()  # an ingestion in progress ends at its next step, not its last
         if watching is not None:
@@ -302,6 +234,8 @@ def create_app(
     app.state.settings = settings
     app.state.intel = None
     app.include_router(router)
+    app.include_router(openai_router)
+    mcp = mount_mcp(app, settings, lambda: serving(app))
 
     @app.exception_handler(VendorIntelError)
     async def reported(_: Request, exc: Exception) -> JSONResponse:
@@ -316,7 +250,7 @@ def create_app(
 
 
 def serving(app: FastAPI) -> VendorIntel:
-    """The service of a started app (the chat asks for it with each message)."""
+    """The service of a started app (the chat and the MCP tools ask for it on each call)."""
     intel: VendorIntel | None = app.state.intel
     if intel is None:
         raise StoreUnavailableError(

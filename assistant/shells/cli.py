@@ -251,7 +251,8 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
-    """Serve the chat at / and the JSON API at /api (docs at /docs) on one port."""
+    """Serve the chat at /, the JSON API at /api (docs at /docs), OpenAI-compatible chat
+    completions at /v1 and the MCP tools at /mcp, on one port."""
     import uvicorn
 
     from assistant.app import VendorIntel
@@ -264,7 +265,10 @@ def serve(
     except (StoreUnavailableError, EmbeddingModelError, FileNotFoundError, ImportError) as exc:
         raise fail(exc) from exc
     url = f"http://{host}:{port}"
-    typer.echo(f"vendorintel: chat at {url}/  API at {url}/api  docs at {url}/docs")
+    typer.echo(
+        f"vendorintel: chat at {url}/  API at {url}/api  docs at {url}/docs  "
+        f"OpenAI-compatible at {url}/v1  MCP at {url}/mcp"
+    )
     warning = exposure_warning(host, settings)
     if warning:
         typer.echo(f"vendorintel: warning: {warning}", err=True)
@@ -281,6 +285,34 @@ def serve(
         uvicorn.run(served, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
     finally:
         unregister_server(settings)
+        intel.close()
+
+
+@app.command()
+def mcp() -> None:
+    """Serve the tools to a desktop agent (Claude Desktop, Cursor) over stdio, by MCP."""
+    from assistant.app import VendorIntel
+    from assistant.shells.mcp_server import serve_stdio
+
+    settings = load_settings()
+    log_to_stderr(settings)  # stdout carries the protocol, and nothing else
+    try:
+        intel = VendorIntel(settings)
+    except StoreUnavailableError as exc:
+        url = running_server(settings)
+        if url is None:
+            raise fail(exc) from exc
+        raise fail(
+            RuntimeError(
+                f"`vendorintel serve` at {url} holds the index: connect the agent to {url}/mcp "
+                "(streamable HTTP), or stop serve."
+            )
+        ) from exc
+    except (EmbeddingModelError, FileNotFoundError, ImportError) as exc:
+        raise fail(exc) from exc
+    try:
+        asyncio.run(serve_stdio(intel))
+    finally:
         intel.close()
 
 

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import openai
+import pytest
 from fastapi.testclient import TestClient
 
 from assistant.core.settings import Settings
@@ -47,8 +49,24 @@ def test_an_unreachable_qdrant_server_gives_503_and_healthz_says_so(tmp_path: Pa
     with TestClient(app, raise_server_exceptions=False) as client:
         health = client.get("/api/healthz").json()
         answer = client.post("/api/ask", json={"question": "What uptime does Alibaba give?"})
+        # OpenAI's client, on this app, gets the same in OpenAI's shape, streamed or not.
+        openai_client = openai.OpenAI(
+            base_url="http://testserver/v1", api_key="-", http_client=client, max_retries=0
+        )
+        refusals = []
+        for stream in (False, True):
+            with pytest.raises(openai.InternalServerError) as refused:
+                openai_client.chat.completions.create(
+                    model="vendorintel",
+                    messages=[{"role": "user", "content": "What uptime does Alibaba give?"}],
+                    stream=stream,
+                )
+            refusals.append(refused.value)
 
     assert health["status"] == "degraded" and health["store"]["reachable"] is False
     assert "VENDORINTEL_QDRANT_URL" in health["store"]["error"]
     assert answer.status_code == 503
     assert "Qdrant is not reachable" in answer.json()["detail"]
+    for error in refusals:
+        assert error.status_code == 503 and error.type == "server_error"
+        assert "Qdrant is not reachable" in error.message
