@@ -11,6 +11,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+import openai
 import pytest
 from fastapi.testclient import TestClient
 from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -420,3 +421,42 @@ def test_the_checkpoint_briefing_gets_a_cited_summary_per_vendor(
     assert "90-day checkpoint review for Alibaba Cloud" in prompt
     assert f"- {vendor.checkpoints[0].question} ({vendor.checkpoints[0].status}):" in prompt
     assert "**Summary** (primary (test-model)): Alibaba Cloud backs" in render(briefing, "md")
+
+
+def completions(intel: VendorIntel, question: str) -> tuple[str, str]:
+    """The answer to `question` through OpenAI's client on /v1: whole, then streamed."""
+    with TestClient(create_app(intel.settings, with_chat=False, intel=intel)) as http:
+        client = openai.OpenAI(base_url="http://testserver/v1", api_key="-", http_client=http)
+        messages: list[Any] = [{"role": "user", "content": question}]
+        whole = client.chat.completions.create(model="vendorintel", messages=messages)
+        chunks = client.chat.completions.create(model="vendorintel", messages=messages, stream=True)
+        streamed = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    return whole.choices[0].message.content or "", streamed
+
+
+def test_an_openai_client_streams_the_models_checked_answer_with_its_sources(
+    fakes: Callable[..., list[FakeLLM]], with_llm: Callable[..., VendorIntel]
+) -> None:
+    (primary,) = fakes("primary")
+    primary.always(Reply(UPTIME))
+
+    whole, streamed = completions(with_llm(primary), UPTIME_QUESTION)
+
+    assert "99.9% monthly uptime" in whole and f"Sources:\n[1] {SLA}, line" in whole
+    assert streamed.split() == whole.split()
+    assert "void" not in streamed
+
+
+def test_when_the_checks_change_a_streamed_reply_the_openai_stream_says_so(
+    fakes: Callable[..., list[FakeLLM]], with_llm: Callable[..., VendorIntel]
+) -> None:
+    (primary,) = fakes("primary")
+    primary.always(Reply(quoting(SLA, "99.9% monthly uptime", extra=" It is also free [42].")))
+
+    whole, streamed = completions(with_llm(primary), UPTIME_QUESTION)
+
+    draft, notice, checked = streamed.partition(
+        "(What is above is void: the reply was corrected against its sources. The answer follows.)"
+    )
+    assert notice and "free" in draft  # the model's draft was shown as it came
+    assert checked.strip() == whole.strip() and "free" not in whole and "[42]" not in whole

@@ -175,17 +175,38 @@ def test_over_stdio_a_desktop_agent_spawns_it_over_its_own_inbox(tmp_path: Path)
         assert missing.isError
         assert len(await listed(session)) == 3
 
-    @asynccontextmanager
-    async def over_stdio() -> AsyncIterator[ClientSession]:
-        with (tmp_path / "stderr.log").open("w") as errlog:
-            async with (
-                stdio_client(server, errlog=errlog) as (read, write),
-                ClientSession(read, write) as session,
-            ):
-                await session.initialize()
-                yield session
+    run(lambda: over_stdio(server, tmp_path / "stderr.log"), spawned)
 
-    run(over_stdio, spawned)
+
+def test_over_stdio_while_serve_holds_the_index_it_relays_to_the_server(
+    keyed_served: Served, tmp_path: Path
+) -> None:
+    env = {**cli_env(keyed_served.data_dir, keyed_served.inbox)}
+    env["VENDORINTEL_API_KEY"] = keyed_served.key or ""
+    server = StdioServerParameters(
+        command=sys.executable, args=["-m", "assistant.shells.cli", "mcp"], env=env, cwd=tmp_path
+    )
+
+    async def relayed(session: ClientSession) -> None:
+        await lists_the_tools_for_an_agent(session)
+        await answers_with_citations(session)
+        await refuses_bad_arguments_and_stays_up(session)
+        assert len(await listed(session)) == 11
+        [resource] = (await session.list_resources()).resources
+        assert resource.uri == BRIEFING
+
+    run(lambda: over_stdio(server, tmp_path / "stderr.log"), relayed)
+
+
+@asynccontextmanager
+async def over_stdio(server: StdioServerParameters, log: Path) -> AsyncIterator[ClientSession]:
+    with log.open("w") as errlog:
+        async with (
+            stdio_client(server, errlog=errlog) as (read, write),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            yield session
 
 
 async def listed(session: ClientSession) -> list[dict[str, Any]]:

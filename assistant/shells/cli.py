@@ -11,6 +11,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
+import httpx
 import typer
 from pydantic import ValidationError
 
@@ -302,18 +303,31 @@ def mcp() -> None:
         url = running_server(settings)
         if url is None:
             raise fail(exc) from exc
-        raise fail(
-            RuntimeError(
-                f"`vendorintel serve` at {url} holds the index: connect the agent to {url}/mcp "
-                "(streamable HTTP), or stop serve."
-            )
-        ) from exc
+        relay_to_server(url, settings)
+        return
     except (EmbeddingModelError, FileNotFoundError, ImportError) as exc:
         raise fail(exc) from exc
     try:
         asyncio.run(serve_stdio(intel))
     finally:
         intel.close()
+
+
+def relay_to_server(url: str, settings: Settings) -> None:
+    """The running `serve` holds the index: relay the agent to its /mcp."""
+    from mcp.shared.exceptions import McpError
+
+    from assistant.shells.mcp_relay import relay_stdio
+
+    logging.getLogger(__name__).info("relaying to the MCP tools of %s/mcp", url)
+    key = settings.serving.api_key.get_secret_value() if settings.serving.api_key else None
+    try:
+        asyncio.run(relay_stdio(url, key))
+    except* (httpx.HTTPError, McpError) as group:
+        problem = group.exceptions[0]
+        raise fail(
+            RuntimeError(f"The server at {url} did not answer at /mcp ({problem}).")
+        ) from None
 
 
 @app.command("hash-password")

@@ -278,7 +278,8 @@ class Reply:
                     yield self.chunk({"content": event.text})
                 elif isinstance(event, Restart):
                     draft = ""
-                    yield self.chunk({"content": f"\n\n({event.reason}: written again.)\n\n"})
+                    void = f"\n\n(What is above is void: {event.reason}. The answer follows.)\n\n"
+                    yield self.chunk({"content": void})
                 else:
                     yield from self.finish(draft, event)
         except Exception as exc:  # the stream has begun: the error goes in OpenAI's shape
@@ -286,16 +287,29 @@ class Reply:
         yield "data: [DONE]\n\n"
 
     def finish(self, draft: str, answer: Answer) -> Iterator[str]:
-        """What completes the text streamed into the checked answer with its sources (when the
-        checks changed what was streamed, it says so and gives the checked answer whole), then
-        the last chunk, with the Answer."""
+        """The rest of the checked answer with its sources, then the last chunk, with the
+        Answer; when the checks changed what was streamed, it says so and gives it whole."""
         full = answer_with_sources(answer)
-        rest = full[len(draft) :] if full.startswith(draft) else CHANGED_BY_CHECKS + full
+        rest = remainder(full, draft)
+        if rest is None:
+            rest = CHANGED_BY_CHECKS + full
         if rest:
             yield self.chunk({"content": rest})
         choice = {"index": 0, "delta": {}, "finish_reason": "stop", "logprobs": None}
         last = {**self.head("chat.completion.chunk"), "choices": [choice]}
         yield sse({**last, "vendorintel": dumped(answer)})
+
+
+def remainder(full: str, draft: str) -> str | None:
+    """What of `full` follows the words streamed so far, or None when they are not its first
+    words (spacing aside: a model's reply and its checked form may space words differently)."""
+    shown = draft.split()
+    if not shown:
+        return full
+    words = list(re.finditer(r"\S+", full))
+    if [w.group() for w in words[: len(shown)]] != shown:
+        return None
+    return full[words[len(shown) - 1].end() :]
 
 
 def dumped(answer: Answer) -> dict[str, Any]:
