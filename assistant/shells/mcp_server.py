@@ -78,22 +78,43 @@ def build_mcp(intel: Callable[[], VendorIntel]) -> FastMCP:
         json_response=True,
         transport_security=unguarded,
     )
+    tools = Tools(intel)
+    mcp.add_tool(tools.ask, title="Ask a cited question")
+    mcp.add_tool(tools.fallbacks, title="Workflow fallbacks")
+    mcp.add_tool(tools.eval_trend, title="Eval trend")
+    mcp.add_tool(tools.checkpoints, title="90-day checkpoints")
+    mcp.add_tool(tools.documents, title="Indexed documents")
+    mcp.resource(
+        BRIEFING_URI,
+        name="latest-briefing",
+        title="Latest 90-day checkpoint briefing",
+        description="The last briefing run, as Markdown.",
+        mime_type="text/markdown",
+    )(tools.latest_briefing)
+    return mcp
 
-    @mcp.tool(title="Ask a cited question")
+
+class Tools:
+    """The tools, each a call of the service in a worker thread (answering blocks)."""
+
+    def __init__(self, intel: Callable[[], VendorIntel]) -> None:
+        self.intel = intel
+
     async def ask(
+        self,
         question: Annotated[str, Field(min_length=1, max_length=100_000)],
         vendor: Vendor = None,
     ) -> Annotated[CallToolResult, AskResult]:
         """Answer a question about the AI vendors from the indexed documents. Every statement
         cites its source ([n], listed with file and locator); 'insufficient_evidence' means
         the documents do not say."""
-        answer = await anyio.to_thread.run_sync(intel().ask, question, vendor)
+        answer = await anyio.to_thread.run_sync(self.intel().ask, question, vendor)
         result = AskResult.model_validate(answer.model_dump())
         text = TextContent(type="text", text=answer_with_sources(answer))
         return CallToolResult(content=[text], structuredContent=result.model_dump(mode="json"))
 
-    @mcp.tool(title="Workflow fallbacks")
     async def fallbacks(
+        self,
         workflow: Annotated[
             str | None, Field(description="Part of a workflow's name, e.g. 'contract'.")
         ] = None,
@@ -101,14 +122,14 @@ def build_mcp(intel: Callable[[], VendorIntel]) -> FastMCP:
     ) -> Annotated[CallToolResult, Fallbacks]:
         """The registry's workflows with their primary and fallback models, criticality, SLA
         and contract terms: those of one workflow, or those that depend on one vendor."""
-        found = await anyio.to_thread.run_sync(intel().workflows, vendor, workflow)
+        found = await anyio.to_thread.run_sync(self.intel().workflows, vendor, workflow)
         if not found:
             raise ToolError(nothing_found("workflow", workflow, vendor, "fallbacks"))
         lines = [workflow_sentence(w) for w in found]
         return records_result(lines, Fallbacks(workflows=found))
 
-    @mcp.tool(title="Eval trend")
     async def eval_trend(
+        self,
         workflow: Annotated[
             str | None, Field(description="Part of a workflow's name, e.g. 'support'.")
         ] = None,
@@ -119,7 +140,7 @@ def build_mcp(intel: Callable[[], VendorIntel]) -> FastMCP:
     ) -> Annotated[CallToolResult, EvalTrend]:
         """Eval results over time, for a workflow or a model: score, p95 latency and cost per
         run, so a drop after a model update shows. Each result cites its table row."""
-        found = await anyio.to_thread.run_sync(intel().evals, vendor, workflow)
+        found = await anyio.to_thread.run_sync(self.intel().evals, vendor, workflow)
         if model:
             wanted = model.lower()
             found = [e for e in found if wanted in f"{e.model} {e.version or ''}".lower()]
@@ -128,33 +149,22 @@ def build_mcp(intel: Callable[[], VendorIntel]) -> FastMCP:
         found.sort(key=lambda e: (e.workflow or "", e.metric or "", e.model, e.date))
         return records_result([eval_sentence(e) for e in found], EvalTrend(results=found))
 
-    @mcp.tool(title="90-day checkpoints")
-    async def checkpoints(vendor: Vendor = None) -> dict[str, Any]:
+    async def checkpoints(self, vendor: Vendor = None) -> dict[str, Any]:
         """Run the 90-day executive checklist for one vendor (or all in the registry): each
         checkpoint's status, evidence with citations, gaps and what changed since last run."""
         vendors = [vendor] if vendor else None
-        text = await anyio.to_thread.run_sync(intel().checkpoints, vendors, "json")
+        text = await anyio.to_thread.run_sync(self.intel().checkpoints, vendors, "json")
         briefing: dict[str, Any] = json.loads(text)
         return briefing
 
-    @mcp.tool(title="Indexed documents")
-    async def documents() -> Documents:
+    async def documents(self) -> Documents:
         """The documents in the index with their status (indexed, partial, stale, failed) and,
         when not indexed, why."""
-        return Documents(documents=await anyio.to_thread.run_sync(intel().documents))
+        return Documents(documents=await anyio.to_thread.run_sync(self.intel().documents))
 
-    @mcp.resource(
-        BRIEFING_URI,
-        name="latest-briefing",
-        title="Latest 90-day checkpoint briefing",
-        description="The last briefing run, as Markdown.",
-        mime_type="text/markdown",
-    )
-    async def latest_briefing() -> str:
-        saved = await anyio.to_thread.run_sync(intel().latest_briefing, "md")
+    async def latest_briefing(self) -> str:
+        saved = await anyio.to_thread.run_sync(self.intel().latest_briefing, "md")
         return saved or "No briefing has been run yet: call the `checkpoints` tool to run one."
-
-    return mcp
 
 
 def records_result(lines: list[str], records: BaseModel) -> CallToolResult:

@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Callable, Coroutine, Iterator, Mapping
 from itertools import chain
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
@@ -33,6 +33,8 @@ logger = logging.getLogger(__name__)
 
 MODEL = "vendorintel"
 CREATED = 1_767_225_600  # 2026-01-01: model ids carry no date of their own
+# Earlier user messages a follow-up is read with: each may cost a language-model rewrite.
+FOLLOW_UP_TURNS = 3
 CHANGED_BY_CHECKS = "\n\n(The checks changed the answer written above; the checked answer is:)\n\n"
 
 
@@ -51,7 +53,7 @@ class ErrorBody(BaseModel):
 
 class ChatMessage(BaseModel):
     role: Literal["system", "developer", "user", "assistant", "tool", "function"]
-    content: str | list[dict[str, Any]] | None = Field(
+    content: Annotated[str, Field(max_length=100_000)] | list[dict[str, Any]] | None = Field(
         None, description="Text, or content parts of which the `text` ones are read."
     )
 
@@ -195,9 +197,9 @@ async def model(intel: Intel, model: str) -> dict[str, Any]:
 
 
 def question_of(intel: VendorIntel, messages: list[ChatMessage]) -> str:
-    """The last user message, made standalone with the user messages before it."""
+    """The last user message, made standalone with the few user messages before it."""
     asked = [m.text().strip() for m in messages if m.role == "user"]
-    asked = [text for text in asked if text]
+    asked = [text for text in asked if text][-FOLLOW_UP_TURNS - 1 :]
     if not asked:
         raise HTTPException(
             status_code=400,
