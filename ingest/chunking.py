@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import nltk.redos
 from llama_index.core.node_parser import SentenceSplitter
 from llama_index.core.node_parser.text.utils import split_by_sentence_tokenizer
 from llama_index.core.schema import (
@@ -33,6 +34,12 @@ TABLE_ROW = re.compile(r"^[ \t]*\|.*(?:\n|$)", re.M)
 # ("$14.2bn", "version 2.0").
 PIECES = r"(?s)[^\n]*\|[^\n]*(?:\n|$)|.+?(?:\n|[,.;!?](?=\s)|[\u3002\uff1f\uff01]|$)"
 SENTENCE_BLOCK = 20_000  # characters the sentence tokenizer reads at once
+# NLTK bounds each match of its sentence tokenizer's own (fixed) patterns by wall-clock time,
+# 5 s by default. The matching releases the GIL at each step and waits to take it back, so
+# another busy thread (questions answered while a file is ingested) slows a block of
+# SENTENCE_BLOCK characters from milliseconds to seconds and a legitimate file failed at 5 s.
+# Blocks are bounded, so a longer limit still ends any match.
+nltk.redos.DEFAULT_TIMEOUT = 60.0
 CHUNK_NAMESPACE = uuid.UUID("6f1c2b1e-6a57-4b8e-9a43-0f9e3c1d7a10")
 
 

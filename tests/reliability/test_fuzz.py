@@ -1,7 +1,8 @@
-"""The API fuzzed from its own OpenAPI schema (schemathesis, a bounded number of examples per
-operation) against a real `vendorintel serve` on loopback: no input makes it fail with a 5xx,
-JSON bodies holding what JSON text cannot carry (NaN, Infinity, lone surrogates) included:
-those get a 4xx."""
+"""The API (/api and the OpenAI-compatible /v1) fuzzed from its own OpenAPI schema
+(schemathesis, a bounded number of examples per operation) against a real `vendorintel serve` on
+loopback: no input makes it fail with a 5xx, JSON bodies holding what JSON text cannot carry
+(NaN, Infinity, lone surrogates) included: those get a 4xx. The MCP endpoint, which has no
+OpenAPI schema, is fuzzed with JSON-RPC messages, well-formed and not."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import math
 import os
 from collections.abc import Iterator
 
+import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -85,3 +87,53 @@ def spoil(case: schemathesis.Case, data: st.DataObject) -> str | None:
     value = data.draw(NOT_FINITE if kind == "number" else LONE_SURROGATE)
     case.body = json.dumps({**body, key: value}).encode()
     return kind
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+TOOL_CALLS = st.fixed_dictionaries(
+    {
+        "name": st.sampled_from(["ask", "fallbacks", "eval_trend", "documents", "none", ""]),
+        "arguments": st.dictionaries(
+            st.sampled_from(["question", "vendor", "workflow", "model", "x"]), JSON_VALUES
+        ),
+    }
+)
+MCP_MESSAGES = st.fixed_dictionaries(
+    {
+        "jsonrpc": st.sampled_from(["2.0", "1.0", ""]),
+        "id": st.integers() | st.text(max_size=8) | st.none(),
+        "method": st.sampled_from(
+            ["tools/call", "tools/list", "initialize", "resources/read", "ping", "no/such"]
+        ),
+        "params": TOOL_CALLS | JSON_VALUES,
+    }
+)
+
+
+def test_no_message_makes_the_mcp_endpoint_fail(fuzzed_server: Served) -> None:
+    statuses: list[int] = []
+    headers = {"Accept": "application/json, text/event-stream"}
+
+    @given(message=MCP_MESSAGES | JSON_VALUES)
+    @settings(
+        max_examples=EXAMPLES * 3,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    def post(message: object) -> None:
+        response = httpx.post(
+            f"{fuzzed_server.url}/mcp", json=message, headers=headers, timeout=120
+        )
+        assert response.status_code < 500, (message, response.text)
+        statuses.append(response.status_code)
+
+    post()
+    assert any(s == 200 for s in statuses) and any(400 <= s < 500 for s in statuses), statuses

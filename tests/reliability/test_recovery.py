@@ -139,11 +139,12 @@ def test_readers_never_see_half_of_a_replaced_document(intel: VendorIntel, inbox
 
     reader = threading.Thread(target=watch_counts)
     reader.start()
-    intel.ingest(progress=False)
+    report = intel.ingest(progress=False)
     done.set()
     reader.join()
     after = intel.store.document_stats()["long.md"][0]
 
+    assert report.updated == 1, report.summary()  # the reader slowed it, and failed nothing
     assert after != before
     assert seen <= {before, after}
 
