@@ -63,26 +63,35 @@ def log_to_stderr(settings: Settings) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per HTTP request otherwise
 
 
+def open_service(settings: Settings) -> VendorIntel | str:
+    """The service over this data dir, or the URL of the running server that holds its
+    store; setup problems exit with a message, not a trace."""
+    from assistant.app import VendorIntel  # llama-index and the store: not for --help
+
+    try:
+        return VendorIntel(settings)
+    except StoreUnavailableError as exc:
+        url = running_server(settings)
+        if url is None:
+            raise fail(exc) from exc
+        return url
+    except (EmbeddingModelError, FileNotFoundError, ImportError) as exc:
+        raise fail(exc) from exc
+
+
+def api_key(settings: Settings) -> str | None:
+    return settings.serving.api_key.get_secret_value() if settings.serving.api_key else None
+
+
 @contextmanager
 def service() -> Iterator[VendorIntel | RemoteService]:
     """Open the service for one command, or reach the running server that holds the store.
 
     Setup problems exit with a message, not a trace.
     """
-    from assistant.app import VendorIntel  # llama-index and the store: not for --help
-
     settings = load_settings()
-    intel: VendorIntel | RemoteService
-    try:
-        intel = VendorIntel(settings)
-    except StoreUnavailableError as exc:
-        url = running_server(settings)
-        if url is None:
-            raise fail(exc) from exc
-        key = settings.serving.api_key.get_secret_value() if settings.serving.api_key else None
-        intel = RemoteService(url, key)
-    except (EmbeddingModelError, FileNotFoundError, ImportError) as exc:
-        raise fail(exc) from exc
+    opened = open_service(settings)
+    intel = RemoteService(opened, api_key(settings)) if isinstance(opened, str) else opened
     try:
         yield intel
     except (StoreUnavailableError, EmbeddingModelError, RuntimeError) as exc:
@@ -292,21 +301,14 @@ def serve(
 @app.command()
 def mcp() -> None:
     """Serve the tools to a desktop agent (Claude Desktop, Cursor) over stdio, by MCP."""
-    from assistant.app import VendorIntel
     from assistant.shells.mcp_server import serve_stdio
 
     settings = load_settings()
     log_to_stderr(settings)  # stdout carries the protocol, and nothing else
-    try:
-        intel = VendorIntel(settings)
-    except StoreUnavailableError as exc:
-        url = running_server(settings)
-        if url is None:
-            raise fail(exc) from exc
-        relay_to_server(url, settings)
+    intel = open_service(settings)
+    if isinstance(intel, str):  # a running `serve` holds the index
+        relay_to_server(intel, settings)
         return
-    except (EmbeddingModelError, FileNotFoundError, ImportError) as exc:
-        raise fail(exc) from exc
     try:
         asyncio.run(serve_stdio(intel))
     finally:
@@ -320,9 +322,8 @@ def relay_to_server(url: str, settings: Settings) -> None:
     from assistant.shells.mcp_relay import relay_stdio
 
     logging.getLogger(__name__).info("relaying to the MCP tools of %s/mcp", url)
-    key = settings.serving.api_key.get_secret_value() if settings.serving.api_key else None
     try:
-        asyncio.run(relay_stdio(url, key))
+        asyncio.run(relay_stdio(url, api_key(settings)))
     except* (httpx.HTTPError, McpError) as group:
         problem = group.exceptions[0]
         raise fail(
