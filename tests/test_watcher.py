@@ -121,7 +121,7 @@ def test_a_file_written_slowly_is_ingested_once_complete(watching: Watching, inb
     wait_for(lambda: "memo.md" in watching.sources(), 20)
     time.sleep(SETTLE * 2)
     indexed = [e for e in watching.events if "memo.md" in e]
-    assert indexed == ["Indexed 1 new document: memo.md."]
+    assert indexed == ["Inbox: Indexed 1 new document: memo.md."]
     (doc,) = watching.intel.ingestor.indexer.indexed_documents()
     assert "Part 5 notes" in doc.text
 

@@ -27,7 +27,9 @@ class Evidence:
     vendor: str | None
     passages: list[NodeWithScore]
     records: Answer | None = None
-    terms: list[tuple[str, list[float], str]] = field(default_factory=list)
+    # Searches for a vendor's terms: (query, its embedding, vendor, a model the passage must
+    # name and date, or ""), one supporting sentence each.
+    terms: list[tuple[str, list[float], str, str]] = field(default_factory=list)
     kind: str | None = None  # the kind of document the question asks of (contract, roadmap ...)
     asked: list[str] = field(default_factory=list)  # the vendors it was asked of
     absent: list[str] = field(default_factory=list)  # those with no document of that kind

@@ -50,6 +50,12 @@ KIND_ABSENT_FIT = 0.5  # how well it must fit to say a vendor without that kind 
 Events = Generator[Token | Restart | Answer, None, None]
 Writing = Generator[Token | Restart, None, Answer]  # yields as it writes, returns the answer
 MARKUP_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+YEAR = re.compile(r"\b20\d\d\b")
+
+
+def names(model: str, text: str) -> bool:
+    """Whether the text names the model itself ("qwen-max", not "qwen-max-2026")."""
+    return re.search(rf"(?<![\w.-]){re.escape(model)}(?![\w-]|\.\w)", text, re.I) is not None
 
 
 class Answering:
@@ -164,7 +170,10 @@ class Answering:
                     vendor=model_vendor,
                     versions=", ".join(targets) or "older snapshots",
                 )
-                evidence.terms.append((terms, self.embed_query(terms), model_vendor))
+                evidence.terms.append((terms, self.embed_query(terms), model_vendor, ""))
+        for vendor_of, model in evidence.records.in_service if evidence.records else []:
+            terms = self.message("retirement_query", model=model, vendor=vendor_of)
+            evidence.terms.append((terms, self.embed_query(terms), vendor_of, model))
         return evidence
 
     def search_parts(self, evidence: Evidence, top_k: int, focus: Focus) -> None:
@@ -280,11 +289,14 @@ class Answering:
         if evidence.records is None:
             return self.from_documents(evidence)
         answer = with_support(evidence.records, self.support(evidence))
-        for terms, embedding, vendor in evidence.terms:
+        for terms, embedding, vendor, model in evidence.terms:
             hits = self.vendor_terms(terms, embedding, vendor)
+            if model:  # only a dated sentence naming the model says it is going away
+                hits = [h for h in hits if names(model, h.node.get_content())]
             # The terms search names the snapshot to roll back to; the terms may not.
             found = self.extract(terms, embedding, hits, vendor, exact=False)
-            answer = with_support(answer, found, limit=1)
+            if not model or (names(model, found.answer) and YEAR.search(found.answer)):
+                answer = with_support(answer, found, limit=1)
         return answer
 
     def vendor_terms(self, terms: str, embedding: list[float], vendor: str) -> list[NodeWithScore]:
@@ -354,8 +366,9 @@ class Answering:
                 yield from words(answer)
             return answer
         passages = list(evidence.passages)
-        for terms, embedding, vendor in evidence.terms:
-            passages += self.vendor_terms(terms, embedding, vendor)[:2]
+        for terms, embedding, vendor, model in evidence.terms:
+            found = self.vendor_terms(terms, embedding, vendor)
+            passages += [h for h in found if not model or names(model, h.node.get_content())][:2]
         no_evidence = self.no_evidence(evidence.question, evidence.vendor, [])
         try:
             if stream:

@@ -165,6 +165,9 @@ class FactAnswerer:
         answer = answered(out, self.document)
         answer.focus = focus
         if slots.workflows:
+            w = slots.workflows[0]
+            models = [(w.fallback_vendor, w.fallback_model), (w.primary_vendor, w.primary_model)]
+            answer.in_service = [(v, m) for v, m in models if v and m]
             answer.table = reg.fallback_table(slots.workflows[0], self.evals)
             answer.beyond = beyond(question, slots.workflows[0], focus)
         return answer

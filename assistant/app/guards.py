@@ -51,6 +51,19 @@ def ingestion(method: Callable[P, R]) -> Callable[P, R]:
     return one_at_a_time
 
 
+def rechecks_followed(method: Callable[P, R]) -> Callable[P, R]:
+    """After an ingestion method (its lock released), re-check the followed answers."""
+
+    @wraps(method)
+    def then_recheck(*args: P.args, **kwargs: P.kwargs) -> R:
+        result = method(*args, **kwargs)
+        intel: Any = args[0]  # a VendorIntel
+        intel.recheck_followed()
+        return result
+
+    return then_recheck
+
+
 def writes_index(retry: str = INGEST_AGAIN) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Run a method that writes the index: a full or read-only disk raises a DataDirError
     (saying how to retry), which health reports until the index is saved again."""

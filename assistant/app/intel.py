@@ -4,6 +4,7 @@ API, chat) calls: ingest, ask, documents, uploads, records, briefings, evaluatio
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
@@ -17,19 +18,20 @@ from assistant.answering.grounding import load_prompts
 from assistant.answering.intents import Intents
 from assistant.answering.pipeline import Answering
 from assistant.answering.records import FactAnswerer
-from assistant.app.guards import ingestion, store_access, writes_index
+from assistant.app.following import build_watchlist
+from assistant.app.guards import ingestion, rechecks_followed, store_access, writes_index
+from assistant.app.status import document_infos, health_of
 from assistant.briefing.asked import ChecklistQuestions
 from assistant.briefing.checkpoints import Briefing, Checklist, previous_briefing, run_briefing
 from assistant.briefing.render import render
 from assistant.briefing.scope import vendors_to_brief
 from assistant.core.catalog import VendorCatalog
-from assistant.core.errors import StoreUnavailableError
 from assistant.core.events import EventLog
 from assistant.core.messages import Messages
 from assistant.core.models import Answer, DocumentInfo, FileOutcome, Health, Restart, Token
 from assistant.core.records import EvalResult, Workflow
 from assistant.core.report import IngestReport
-from assistant.providers.embeddings import MODEL_NAME, model_for, vector_space
+from assistant.providers.embeddings import model_for, vector_space
 from assistant.providers.llm import ProviderChain
 from assistant.storage.chunks import ChunkStore
 from assistant.storage.embedding_cache import CachingEmbedding, EmbeddingCache
@@ -44,10 +46,13 @@ from ingest.uploads import (
 )
 from ingest.watcher import InboxWatcher
 
+logger = logging.getLogger(__name__)
+
 if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
 
     from assistant.core.settings import Settings
+    from assistant.watching import Notifier, Watchlist
 
 
 class VendorIntel:
@@ -163,14 +168,29 @@ class VendorIntel:
             self.settings.prompts_dir, self.cached_embed_model().get_text_embedding_batch
         )
 
+    @cached_property
+    def _following(self) -> tuple[Watchlist, Notifier | None]:
+        def brief(vendor: str | None) -> Briefing:
+            return self.run_checkpoints([vendor] if vendor else None, save=False)
+
+        parts = (self.answering, self.ingestor, self._store_lock, brief, self.events)
+        return build_watchlist(self.settings, *parts)
+
+    @property
+    def watchlist(self) -> Watchlist:
+        """Followed questions, re-checked after each ingestion (see watching/watchlist.py)."""
+        return self._following[0]
+
     # -- ingestion -------------------------------------------------------------------------
 
+    @rechecks_followed
     @ingestion
     @writes_index()
     def ingest(self, paths: list[Path] | None = None, progress: bool | None = None) -> IngestReport:
         """Bring the index in line with the given files and folders (default: the inbox)."""
         return self._learned(self.ingestor.ingest(self.catalog, paths, progress=progress))
 
+    @rechecks_followed
     @ingestion
     @writes_index()
     def apply_changes(self, changed: list[Path], deleted: list[Path]) -> IngestReport:
@@ -180,6 +200,14 @@ class VendorIntel:
     def _learned(self, report: IngestReport) -> IngestReport:
         self._catalog = self._catalog.with_vendors(report.learned)
         return report
+
+    def recheck_followed(self) -> None:
+        """Re-check the followed answers an ingestion may have changed; a failure is logged
+        and never fails the ingestion (the next one re-checks what this one missed)."""
+        try:
+            self.watchlist.recheck()
+        except Exception:
+            logger.exception("Re-checking followed answers failed; the next ingestion retries")
 
     async def watch_inbox(self, stop: asyncio.Event) -> None:
         """Reconcile the index with the inbox, then follow its changes until `stop` is set.
@@ -206,6 +234,7 @@ class VendorIntel:
         if headline:
             await self.events.publish(headline)
 
+    @rechecks_followed
     @ingestion
     @writes_index(retry="delete it again")
     def remove_document(self, source: str) -> bool:
@@ -239,53 +268,13 @@ class VendorIntel:
     @store_access
     def documents(self) -> list[DocumentInfo]:
         """Indexed documents and files that failed, with status and reasons, by source."""
-        stats = self.store.document_stats()
-        infos = {}
-        for doc in self.ingestor.indexer.indexed_documents():
-            meta = doc.metadata
-            chunks, ingested_at = stats.get(doc.doc_id, (0, None))
-            infos[doc.doc_id] = DocumentInfo(
-                source=meta["source"],
-                title=meta["title"],
-                doc_type=meta["doc_type"],
-                published=meta["published"],
-                vendors=list(meta.get("vendors", [])),
-                chunks=chunks,
-                ingested_at=ingested_at,
-            )
-        for problem in self.ingestor.problems.all():
-            indexed = infos.get(problem.source)
-            if indexed is None:
-                infos[problem.source] = DocumentInfo.failed(problem.source, problem.reasons)
-            else:
-                indexed.status = "partial" if problem.partial else "stale"
-                indexed.reasons = problem.reasons
-        return sorted(infos.values(), key=lambda d: d.source)
+        return document_infos(self.store, self.ingestor)
 
     @store_access
     def health(self) -> Health:
         """Whether the store answers and the model is loaded, with what is indexed."""
-        mode = "server" if self.settings.store.qdrant_url else "embedded"
-        try:
-            chunks = self.store.count()
-            documents = len(self.ingestor.indexer.indexed_documents())
-            error = None
-        except StoreUnavailableError as exc:
-            chunks, documents, error = 0, 0, str(exc)
-        model_loaded = self._embed_model is not None
-        healthy = error is None and model_loaded and self.write_error is None
-        return Health(
-            status="ok" if healthy else "degraded",
-            store={"mode": mode, "reachable": error is None, "error": error},
-            embedding_model={
-                "name": MODEL_NAME,
-                "backend": self.settings.embedding.embedding_backend,
-                "loaded": model_loaded,
-            },
-            documents=documents,
-            chunks=chunks,
-            ingest_error=self.write_error,
-        )
+        loaded = self._embed_model is not None
+        return health_of(self.settings, self.store, self.ingestor, loaded, self.write_error)
 
     def prepare_to_serve(self) -> None:
         """Before serving: clear what uploads cut short left behind (this process holds the
@@ -293,6 +282,7 @@ class VendorIntel:
         if self.settings.inbox_dir.is_dir():
             remove_stale_uploads(self.settings.inbox_dir)
         _ = self.embed_model
+        _ = self.watchlist  # its webhook sender delivers what an earlier run still owed
 
     # -- questions -------------------------------------------------------------------------
 
@@ -339,14 +329,14 @@ class VendorIntel:
     # -- briefings and measurements --------------------------------------------------------
 
     def run_checkpoints(
-        self, vendors: list[str] | None = None, today: date | None = None
+        self, vendors: list[str] | None = None, today: date | None = None, save: bool = True
     ) -> Briefing:
         """The 90-day checkpoint briefing for these vendors (default: the registry's, else
         those the documents name), compared with and saved beside the previous one."""
         asked, keep = vendors_to_brief(vendors, self.vendors(), self.catalog.canonical)
         checklist = Checklist.load(self.settings.prompts_dir)
         folder = self.settings.data_dir / "briefings"
-        return run_briefing(self.answering, checklist, asked, folder, today, save=keep)
+        return run_briefing(self.answering, checklist, asked, folder, today, save=keep and save)
 
     def checkpoints(self, vendors: list[str] | None = None, fmt: str = "md") -> str:
         """The briefing rendered as md, html or json."""
@@ -386,6 +376,11 @@ class VendorIntel:
         self.stopping.set()
 
     def close(self) -> None:
+        if "_following" in self.__dict__:
+            watchlist, notifier = self._following
+            if notifier is not None:
+                notifier.stop()
+            watchlist.store.close()
         for name in ("feedback", "embedding_cache"):
             if name in self.__dict__:
                 getattr(self, name).close()

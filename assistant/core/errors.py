@@ -33,6 +33,13 @@ class RequestError(VendorIntelError):
     http_status = 400
 
 
+class NotFoundError(VendorIntelError):
+    """What the request names does not exist; the message says how to list what does."""
+
+    http_status = 404
+    exit_code = 1
+
+
 class IngestionBusyError(VendorIntelError):
     """Another ingestion holds the inbox for longer than a request waits."""
 

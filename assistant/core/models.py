@@ -58,6 +58,8 @@ class Answer(BaseModel):
     # The snapshots it names to roll back to, as (vendor, snapshot id): their vendor's
     # terms say how long they stay callable.
     rollback: list[tuple[str, str]] = Field(default_factory=list, exclude=True)
+    # The models it names in service, as (vendor, model): a document retiring one is said.
+    in_service: list[tuple[str, str]] = Field(default_factory=list, exclude=True)
     # What passages could add to an answer from the records, as a question to search them.
     beyond: str = Field("", exclude=True)
 

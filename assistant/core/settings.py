@@ -258,6 +258,27 @@ class GenerationSettings(Group):
         return self
 
 
+class WatchlistSettings(Group):
+    """Where changes of followed answers are sent."""
+
+    notify_url: SecretStr | None = Field(
+        None,
+        description="A Slack or Teams incoming-webhook URL: each change of a followed answer "
+        "is POSTed to it as JSON ({text, change}). Kept secret: never logged.",
+    )
+    notify_attempts: int = Field(8, ge=1, description="Tries per change before giving up.")
+    notify_backoff_seconds: float = Field(
+        2.0, gt=0, description="The wait after a failed try, doubled after each (at most 600)."
+    )
+    notify_timeout_seconds: float = Field(10.0, gt=0, description="Per try.")
+
+    @field_validator("notify_url", mode="before")
+    @classmethod
+    def _empty_url_is_none(cls, value: object) -> object:
+        """An empty VENDORINTEL_NOTIFY_URL (as compose passes an unset one) means none."""
+        return None if value == "" else value
+
+
 GROUPS: dict[str, type[Group]] = {
     "store": StoreSettings,
     "embedding": EmbeddingSettings,
@@ -266,6 +287,7 @@ GROUPS: dict[str, type[Group]] = {
     "answering": AnsweringSettings,
     "serving": ServingSettings,
     "generation": GenerationSettings,
+    "watchlist": WatchlistSettings,
 }
 
 
@@ -289,6 +311,7 @@ class Settings(BaseSettings):
     answering: AnsweringSettings
     serving: ServingSettings
     generation: GenerationSettings
+    watchlist: WatchlistSettings
 
     def __init__(self, **values: Any) -> None:
         """Flat keywords go to their group; each group reads its own variables (and the

@@ -38,6 +38,7 @@ from assistant.shells.guards import Access, ChatPage, inline_script_hashes, prot
 from assistant.shells.http import Intel, StrictJSONRoute, require_api_key
 from assistant.shells.mcp_server import mount_mcp
 from assistant.shells.openai_compat import router as openai_router
+from assistant.shells.watchlist_api import router as watchlist_router
 
 logger = logging.getLogger(__name__)
 
@@ -207,6 +208,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         running = app.state.intel = intel or VendorIntel(settings)
+        running.events.bind(asyncio.get_running_loop())  # changes found in threads reach it
         await run_in_threadpool(running.prepare_to_serve)
         stop = asyncio.Event()
         watching = None
@@ -234,6 +236,7 @@ def create_app(
     app.state.settings = settings
     app.state.intel = None
     app.include_router(router)
+    app.include_router(watchlist_router)
     app.include_router(openai_router)
     mcp = mount_mcp(app, settings, lambda: serving(app))
 

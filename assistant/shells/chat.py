@@ -39,6 +39,7 @@ from assistant.shells.chat_data import FeedbackOnlyDataLayer
 logger = logging.getLogger(__name__)
 SOURCES_TITLE = "Sources of the latest answer"
 ALL_VENDORS = "All vendors"
+FOLLOW = "follow"  # the action under an answer that follows its question
 CHAT_MODULE = Path(__file__)  # what Chainlit loads; it registers nothing by itself
 
 
@@ -48,6 +49,7 @@ def build_chat(intel: Callable[[], VendorIntel], settings: Settings) -> None:
     if settings.serving.chat_users:
         register_login(settings)
     register_welcome(settings.prompts_dir)
+    register_follow(intel)
     sessions: set[str] = set()  # open chats, told when the inbox watcher indexes documents
 
     @cl.data_layer
@@ -93,6 +95,24 @@ def build_chat(intel: Callable[[], VendorIntel], settings: Settings) -> None:
             await answer(intel(), text)
 
 
+def register_follow(intel: Callable[[], VendorIntel]) -> None:
+    """The Follow button under each answer: its question joins the watchlist."""
+
+    @cl.action_callback(FOLLOW)
+    async def follow(action: cl.Action) -> None:
+        question, vendor = action.payload["question"], action.payload.get("vendor")
+        try:
+            followed = await cl.make_async(intel().watchlist.follow)(question, vendor)
+        except SERVICE_ERRORS as exc:
+            await cl.Message(content=f"The question could not be followed: {exc}").send()
+            return
+        await cl.Message(
+            content=f"Following #{followed.id}: “{followed.question}”. When a new or changed "
+            "document changes its answer, you are told here (and in `vendorintel watchlist "
+            "list`)."
+        ).send()
+
+
 def register_welcome(prompts_dir: Path) -> None:
     """The starter questions of prompts/starters.yaml, and the vendor filter's handler."""
 
@@ -126,7 +146,8 @@ def register_login(settings: Settings) -> None:
 
 async def notify(session: WebsocketSession, message: str) -> None:
     init_ws_context(session)
-    await cl.Message(content=f"*Inbox: {message}*", author="inbox").send()
+    topic = message.split(":", 1)[0].lower()  # inbox, watchlist
+    await cl.Message(content=f"*{message}*", author=topic).send()
 
 
 async def ingest_dropped(intel: VendorIntel, files: Sequence[cl.File]) -> None:
@@ -173,6 +194,7 @@ async def answer(intel: VendorIntel, text: str) -> None:
         figure = trend_figure(result.trend)
         elements.append(cl.Plotly(name="trend", figure=figure, display="inline"))
     reply.elements = elements  # type: ignore[assignment]  # Chainlit types it with a TypeVar
+    reply.actions = [follow_action(question, vendor)]
     await reply.send()
     await show_sources(result.citations, reply.id)
     # The thumbs rate the run that produced the reply (its parent step), not the message.
@@ -194,6 +216,15 @@ async def stream_answer(
             return event
         else:
             raise RuntimeError("the answer stream ended without an answer")
+
+
+def follow_action(question: str, vendor: str | None) -> cl.Action:
+    return cl.Action(
+        name=FOLLOW,
+        payload={"question": question, "vendor": vendor},
+        label="Follow",
+        tooltip="Re-check this answer after every ingestion and say here when it changes",
+    )
 
 
 def footer(result: Answer, vendor: str | None) -> str:

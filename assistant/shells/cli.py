@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from assistant.core.errors import EmbeddingModelError, StoreUnavailableError, VendorIntelError
 from assistant.core.models import Answer
 from assistant.core.settings import Settings
+from assistant.shells.cli_watchlist import watchlist_commands
 from assistant.shells.remote import (
     RemoteService,
     register_server,
@@ -388,6 +389,8 @@ def render_answer(answer: Answer) -> str:
             lines.append(f'    "{c.quote}"')
     return "\n".join(lines)
 
+
+app.add_typer(watchlist_commands(service, render_answer), name="watchlist")
 
 if __name__ == "__main__":
     app()

@@ -12,6 +12,7 @@ import httpx
 
 from assistant.core.models import Answer, DocumentInfo
 from assistant.core.report import IngestReport
+from assistant.core.watchlist import Followed, FollowedHistory
 
 if TYPE_CHECKING:
     from assistant.core.settings import Settings
@@ -69,6 +70,10 @@ class RemoteService:
         params: dict[str, str | list[str]] = {"vendor": vendors, "format": fmt}
         return self._request("GET", "/api/checkpoints", params=params).text
 
+    @property
+    def watchlist(self) -> RemoteWatchlist:
+        return RemoteWatchlist(self)
+
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         return self._request(method, path, **kwargs).json()
 
@@ -83,6 +88,31 @@ class RemoteService:
 
     def close(self) -> None:
         self.client.close()
+
+
+class RemoteWatchlist:
+    """The watchlist's functions, over the running server's API."""
+
+    def __init__(self, remote: RemoteService) -> None:
+        self.remote = remote
+
+    def follow(self, question: str, vendor: str | None = None) -> Followed:
+        body = {"question": question, "vendor": vendor}
+        return Followed.model_validate(self.remote._call("POST", "/api/watchlist", json=body))
+
+    def follow_checkpoints(self, vendor: str | None = None) -> Followed:
+        body = {"checkpoints": True, "vendor": vendor}
+        return Followed.model_validate(self.remote._call("POST", "/api/watchlist", json=body))
+
+    def followed(self) -> list[Followed]:
+        return [Followed.model_validate(f) for f in self.remote._call("GET", "/api/watchlist")]
+
+    def history(self, followed_id: int) -> FollowedHistory:
+        found = self.remote._call("GET", f"/api/watchlist/{followed_id}")
+        return FollowedHistory.model_validate(found)
+
+    def unfollow(self, followed_id: int) -> None:
+        self.remote._request("DELETE", f"/api/watchlist/{followed_id}")
 
 
 def reason(response: httpx.Response) -> str:

@@ -12,9 +12,9 @@ from assistant.core.errors import StoreUnavailableError
 from assistant.storage.disk import ensure_room
 from assistant.storage.edge import EdgeEngine
 from assistant.storage.migration import migrate_local_mode
-from assistant.storage.plan import DOC_ID_KEY, Engine, Hit, Match
+from assistant.storage.plan import DOC_ID_KEY, Engine, Hit, Match, Plan
 from assistant.storage.server import ServerEngine, open_server
-from assistant.storage.vector_store import HybridVectorStore
+from assistant.storage.vector_store import HybridVectorStore, cosines
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -125,6 +125,17 @@ class ChunkStore:
     def points(self, keys: list[str], vectors: bool = False) -> list[Hit]:
         """Every chunk, with these payload keys (all when none) and, if asked, its vectors."""
         return self.vector_store.hits(keys, vectors)
+
+    def similarities(
+        self, embedding: list[float], limit: int, doc_ids: list[str] | None = None
+    ) -> list[float]:
+        """The cosine similarities of the `limit` chunks nearest the embedding (of these
+        documents only, when given), highest first."""
+        if not self.exists() or doc_ids == []:
+            return []
+        conditions = (Match(DOC_ID_KEY, tuple(doc_ids)),) if doc_ids else ()
+        hits = self.engine.query(Plan(dense=embedding, limit=limit, conditions=conditions))
+        return sorted(cosines(hits, embedding), reverse=True)
 
     def count(self) -> int:
         """Total number of chunks."""

@@ -27,7 +27,7 @@ def test_a_checkpoint_run_killed_midway_leaves_the_next_one_working(tmp_path: Pa
     first = sorted(briefings.glob("*.json"))
 
     # Killed at several points of a run: loading, answering, or writing its file.
-    for delay in (1.0, 3.0, 5.0):
+    for delay in (1.5, 4.0):
         command = [sys.executable, "-m", "assistant.shells.cli", "checkpoints"]
         process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
         time.sleep(delay)

@@ -1,0 +1,251 @@
+"""Standing questions: each followed answer is kept, and after every ingestion that changed
+the index, re-answered when its evidence could have changed; a changed answer is recorded
+with its kinds of change and the documents that caused it, announced and sent on.
+
+Which followed answers are re-checked, for the documents added, changed or deleted since the
+last re-check (the index is compared with what that re-check saw, so a crash between an
+ingestion and its re-check only delays it to the next start):
+- those that cite one of the documents;
+- those a new or changed document could enter: one of its chunks is at least as similar to
+  the question as the last of the question's evidence passages was (its probe);
+- when a document holding registry or eval records changed, those answered from records
+  and those not yet answered;
+- a followed briefing, when a document about its vendor (or the records) changed.
+Any other followed answer costs nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from assistant.briefing.checkpoints import Briefing
+from assistant.core.errors import NotFoundError
+from assistant.core.models import Answer, Citation
+from assistant.core.watchlist import CHECKPOINTS, Change, Followed, FollowedHistory
+from assistant.storage.watchlist import Probe, Seen, WatchlistStore, now
+from assistant.watching.compare import (
+    IndexChanges,
+    causes_of,
+    kinds_of_change,
+    sources_of,
+    summary_of,
+)
+
+logger = logging.getLogger(__name__)
+RECORD_TYPES = ("registry", "eval")
+NO_FLOOR = -1.0  # fewer chunks than the evidence holds: any new chunk may enter it
+
+
+@dataclass(frozen=True)
+class Reader:
+    """What the watchlist reads of the service."""
+
+    ask: Callable[[str, str | None], Answer]
+    brief: Callable[[str | None], Briefing]
+    embed: Callable[[str], list[float]]
+    # The similarities of the n chunks nearest an embedding (of these documents only).
+    similarities: Callable[[list[float], int, list[str] | None], list[float]]
+    index: Callable[[], Seen]
+    evidence_size: int  # passages retrieved per question
+
+
+class Watchlist:
+    def __init__(
+        self,
+        store: WatchlistStore,
+        reader: Reader,
+        announce: Callable[[Change], None],
+        owes_delivery: bool = False,
+    ) -> None:
+        self.store = store
+        self.reader = reader
+        self.announce = announce  # each change, once recorded
+        self.owes_delivery = owes_delivery  # a webhook is configured: record its delivery
+        self._lock = threading.Lock()  # one re-check at a time; a follow waits for it
+
+    # -- following -------------------------------------------------------------------------
+
+    def follow(self, question: str, vendor: str | None = None) -> Followed:
+        """Follow a question: answered now, and re-checked when its evidence changes."""
+        with self._lock:
+            self._baseline()
+            answer = self.reader.ask(question, vendor)
+            probe = self._probe(question, answer)
+            return self.store.add("question", question, vendor, answer, {}, probe)
+
+    def follow_checkpoints(self, vendor: str | None = None) -> Followed:
+        """Follow the checkpoint briefing (of one vendor, or of every vendor briefed)."""
+        with self._lock:
+            self._baseline()
+            briefing = self.reader.brief(vendor)
+            label = f"the 90-day checkpoints of {vendor}" if vendor else "the 90-day checkpoints"
+            answer, statuses = briefing_state(briefing)
+            return self.store.add(CHECKPOINTS, label, vendor, answer, statuses, None)
+
+    def unfollow(self, followed_id: int) -> None:
+        with self._lock:
+            if not self.store.remove(followed_id):
+                raise NotFoundError(unknown(followed_id))
+            if not self.store.all():
+                self.store.set_seen(None)  # nothing followed: nothing to compare with
+
+    def followed(self) -> list[Followed]:
+        return self.store.all()
+
+    def history(self, followed_id: int) -> FollowedHistory:
+        followed = self.store.get(followed_id)
+        if followed is None:
+            raise NotFoundError(unknown(followed_id))
+        return FollowedHistory(followed=followed, changes=self.store.history(followed_id))
+
+    def _baseline(self) -> None:
+        """The index the first followed answer was given on, for re-checks to compare with."""
+        if self.store.seen() is None:
+            self.store.set_seen(self.reader.index())
+
+    def _probe(self, question: str, answer: Answer) -> Probe:
+        embedding = self.reader.embed(question)
+        size = self.reader.evidence_size
+        nearest = self.reader.similarities(embedding, size, None)
+        floor = nearest[-1] if len(nearest) >= size else NO_FLOOR
+        return Probe(embedding, floor, list(answer.focus))
+
+    # -- re-checking -----------------------------------------------------------------------
+
+    def recheck(self) -> list[Change]:
+        """Re-answer the followed questions the index changes since the last re-check could
+        have changed; record, announce and return the changes."""
+        with self._lock:
+            before = self.store.seen()
+            if before is None:
+                return []
+            seen = self.reader.index()
+            changes = index_changes(before, seen)
+            if not changes:
+                return []
+            probes = self.store.probes()
+            found = []
+            for followed in self.store.all():
+                reasons = self._reasons(followed, changes, probes.get(followed.id), before, seen)
+                if reasons is not None:
+                    change = self._recheck_one(followed, changes, reasons)
+                    found += [change] if change else []
+            self.store.set_seen(seen)
+        for change in found:
+            self.announce(change)
+        return found
+
+    def _reasons(
+        self,
+        followed: Followed,
+        changes: IndexChanges,
+        probe: Probe | None,
+        before: Seen,
+        seen: Seen,
+    ) -> set[str] | None:
+        """The changed documents that could change this answer; None when none could."""
+        if followed.kind == CHECKPOINTS:
+            return about_vendor(followed.vendor, changes, before, seen) or None
+        reasons = sources_of(followed.answer) & changes.sources
+        records = changes.sources & (before.records | seen.records)
+        if records and (from_records(followed.answer) or followed.answer.status != "answered"):
+            reasons |= records
+        written = sorted(changes.written)
+        if probe is not None and written:
+            about = set(probe.vendors)
+            reasons |= {s for s in written if about & set(seen.documents[s][1])}
+            nearest = self.reader.similarities(probe.embedding, 1, written)
+            if nearest and nearest[0] >= probe.floor:
+                reasons |= set(written)
+        return reasons or None
+
+    def _recheck_one(
+        self, followed: Followed, changes: IndexChanges, reasons: set[str]
+    ) -> Change | None:
+        if followed.kind == CHECKPOINTS:
+            answer, statuses = briefing_state(self.reader.brief(followed.vendor))
+            probe = None
+        else:
+            answer, statuses = self.reader.ask(followed.question, followed.vendor), {}
+            probe = self._probe(followed.question, answer)
+        after = followed.model_copy(update={"answer": answer, "statuses": statuses})
+        kinds = kinds_of_change(followed, after)
+        change = None
+        if kinds:
+            causes = causes_of(followed.answer, answer, changes, reasons)
+            details = status_details(followed.statuses, statuses)
+            change = Change(
+                id=0,
+                followed_id=followed.id,
+                at=now(),
+                kinds=kinds,
+                summary=summary_of(followed, after, kinds, causes, details),
+                details=details,
+                causes=causes,
+                before=followed.answer,
+                after=answer,
+            )
+        return self.store.record(after, probe, change, deliver=self.owes_delivery)
+
+
+def index_changes(before: Seen, seen: Seen) -> IndexChanges:
+    old, new = before.documents, seen.documents
+    return IndexChanges(
+        added={s for s in new if s not in old},
+        changed={s for s in new if s in old and new[s][0] != old[s][0]},
+        deleted={s for s in old if s not in new},
+    )
+
+
+def about_vendor(vendor: str | None, changes: IndexChanges, before: Seen, seen: Seen) -> set[str]:
+    """The changed documents about the vendor (about any vendor, for None), before or after,
+    and those holding records."""
+    found = set()
+    for source in changes.sources:
+        vendors = {
+            *before.documents.get(source, ("", []))[1],
+            *seen.documents.get(source, ("", []))[1],
+        }
+        if (vendor in vendors if vendor else vendors) or source in before.records | seen.records:
+            found.add(source)
+    return found
+
+
+def from_records(answer: Answer) -> bool:
+    return any(c.doc_type in RECORD_TYPES for c in answer.citations)
+
+
+def briefing_state(briefing: Briefing) -> tuple[Answer, dict[str, str]]:
+    """A briefing as an answer (a line per checkpoint, its citations) and its statuses."""
+    statuses: dict[str, str] = {}
+    lines: list[str] = []
+    citations: dict[tuple[str, str], Citation] = {}
+    for vendor in briefing.vendors:
+        for checkpoint in vendor.checkpoints:
+            label = f"{vendor.vendor}, {checkpoint.question}"
+            statuses[label] = checkpoint.status
+            lines.append(f"{label}: {checkpoint.status}.")
+            for c in checkpoint.citations:
+                key = (c.source, c.locator)
+                if key not in citations:
+                    citations[key] = c.model_copy(update={"n": len(citations) + 1})
+    answer = Answer(answer="\n".join(lines), status="answered", citations=list(citations.values()))
+    return answer, statuses
+
+
+def status_details(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    return [
+        f"{label}: {before[label]} -> {status}."
+        for label, status in after.items()
+        if label in before and before[label] != status
+    ]
+
+
+def unknown(followed_id: int) -> str:
+    return (
+        f"No followed question has id {followed_id}: `vendorintel watchlist list` (or GET "
+        "/api/watchlist) shows the ids."
+    )
