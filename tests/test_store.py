@@ -23,7 +23,7 @@ from qdrant_client import QdrantClient
 from assistant.app import VendorIntel
 from assistant.core.settings import Settings
 from assistant.storage.edge import EdgeEngine
-from assistant.storage.plan import Engine
+from assistant.storage.plan import DOC_ID_KEY, Engine, Match, pages
 from assistant.storage.server import ServerEngine
 from assistant.storage.vector_store import HybridVectorStore
 from tests.conftest import SAMPLES, EmbedCounter
@@ -107,6 +107,20 @@ def test_filters_keep_to_the_vendor_and_the_kind_of_document(
     either = sources(store, hybrid(question, embed_model, vendors=["Vendor A", "Vendor C"]))
     assert set(either) == {"note-0.md", "note-1.md", "note-4.md"}
     assert either[0] == "note-0.md"
+
+
+def test_a_scroll_keeps_to_the_documents_asked_and_brings_their_vectors(
+    engine: Engine, embed_model: BaseEmbedding
+) -> None:
+    stored_notes(engine, embed_model)
+    asked = (Match(DOC_ID_KEY, ("note-1.md", "note-3.md")),)
+
+    hits = [hit for page in pages(engine, [DOC_ID_KEY], True, asked) for hit in page]
+
+    assert sorted(hit.payload[DOC_ID_KEY] for hit in hits) == ["note-1.md", "note-3.md"]
+    expected = embed_model.get_text_embedding(NOTES[3][2])
+    (third,) = [hit for hit in hits if hit.payload[DOC_ID_KEY] == "note-3.md"]
+    assert np.dot(third.dense, expected) == pytest.approx(1.0, abs=1e-2)
 
 
 def test_a_hybrid_query_finds_an_id_by_its_keyword_and_scores_by_cosine(

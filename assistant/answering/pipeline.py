@@ -24,6 +24,7 @@ from assistant.answering.extractive import ExtractiveAnswerer, with_support
 from assistant.answering.followups import standalone_question
 from assistant.answering.generation import words
 from assistant.answering.intents import Reading
+from assistant.answering.model_events import ModelEvents, names
 from assistant.answering.part_search import PartSearch
 from assistant.answering.parts import Part
 from assistant.answering.records import ROLLBACK
@@ -50,12 +51,6 @@ KIND_ABSENT_FIT = 0.5  # how well it must fit to say a vendor without that kind 
 Events = Generator[Token | Restart | Answer, None, None]
 Writing = Generator[Token | Restart, None, Answer]  # yields as it writes, returns the answer
 MARKUP_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
-YEAR = re.compile(r"\b20\d\d\b")
-
-
-def names(model: str, text: str) -> bool:
-    """Whether the text names the model itself ("qwen-max", not "qwen-max-2026")."""
-    return re.search(rf"(?<![\w.-]){re.escape(model)}(?![\w-]|\.\w)", text, re.I) is not None
 
 
 class Answering:
@@ -92,6 +87,7 @@ class Answering:
         self._query_vectors = QuestionVectors(lambda q: self.embed_model.get_query_embedding(q))
         # Set by the app: answers a question that asks for the checkpoint list itself.
         self.checklist: Callable[[str, str | None], Answer | None] | None = None
+        self.model_events: ModelEvents  # set by the app: what a sentence says of a model
 
     @property
     def embed_model(self) -> BaseEmbedding:
@@ -295,8 +291,8 @@ class Answering:
                 hits = [h for h in hits if names(model, h.node.get_content())]
             # The terms search names the snapshot to roll back to; the terms may not.
             found = self.extract(terms, embedding, hits, vendor, exact=False)
-            if not model or (names(model, found.answer) and YEAR.search(found.answer)):
-                answer = with_support(answer, found, limit=1)
+            found = self.model_events.retirements(model, found) if model else found
+            answer = with_support(answer, found, limit=1)
         return answer
 
     def vendor_terms(self, terms: str, embedding: list[float], vendor: str) -> list[NodeWithScore]:

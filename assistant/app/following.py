@@ -7,6 +7,8 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from assistant.core.watchlist import Change
 from assistant.storage.watchlist import Seen, WatchlistStore
 from assistant.watching import Notifier, Reader, Watchlist
@@ -32,16 +34,22 @@ def build_watchlist(
     store = WatchlistStore(settings.data_dir / "watchlist.sqlite3")
     chunks = answering.store
 
-    def similarities(embedding: list[float], n: int, doc_ids: list[str] | None) -> list[float]:
+    def similarities(embedding: list[float], n: int) -> list[float]:
         with store_lock:
-            return chunks.similarities(embedding, n, doc_ids)
+            return chunks.similarities(embedding, n)
+
+    def vectors_of(doc_ids: list[str]) -> np.ndarray:
+        with store_lock:
+            return chunks.vectors_of(doc_ids)
 
     reader = Reader(
         ask=answering.ask,
         brief=brief,
         embed=answering.embed_query,
         similarities=similarities,
+        vectors_of=vectors_of,
         index=lambda: index_seen(ingestor, store_lock),
+        vendors_in=lambda text: answering.catalog().detect(text),
         evidence_size=settings.answering.top_k,
     )
     notifier = None

@@ -16,6 +16,7 @@ from assistant.answering.evaluation import evaluate, load_dataset, render_table
 from assistant.answering.generation import GroundedAnswerer
 from assistant.answering.grounding import load_prompts
 from assistant.answering.intents import Intents
+from assistant.answering.model_events import ModelEvents
 from assistant.answering.pipeline import Answering
 from assistant.answering.records import FactAnswerer
 from assistant.app.following import build_watchlist
@@ -89,6 +90,10 @@ class VendorIntel:
             messages=self.message,
             generator=self.generator(),  # a missing package or prompt file is reported at start
             max_question_chars=settings.limits.max_question_chars,
+        )
+        self.answering.model_events = ModelEvents(
+            settings.prompts_dir,
+            lambda texts: self.cached_embed_model().get_text_embedding_batch(texts),
         )
         self.answering.checklist = ChecklistQuestions(
             self.answering,

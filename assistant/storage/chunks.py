@@ -8,12 +8,12 @@ from collections import Counter
 from contextlib import suppress
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from assistant.core.errors import StoreUnavailableError
 from assistant.storage.disk import ensure_room
 from assistant.storage.edge import EdgeEngine
-from assistant.storage.migration import migrate_local_mode
-from assistant.storage.plan import DOC_ID_KEY, Engine, Hit, Match, Plan
-from assistant.storage.server import ServerEngine, open_server
+from assistant.storage.plan import DOC_ID_KEY, Engine, Hit, Match, Plan, pages
 from assistant.storage.vector_store import HybridVectorStore, cosines
 
 if TYPE_CHECKING:
@@ -30,13 +30,21 @@ VECTOR_SPACE_KEY = "vector_space"  # store metadata: the model and backend of th
 def open_engine(settings: Settings) -> tuple[Engine, bool]:
     """The configured engine, and whether an old embedded store had to be dropped."""
     store = settings.store
+    # qdrant-client is imported only for a server or an old store to move: it takes most of
+    # a second, at every start of every command.
     if store.qdrant_url:
+        from assistant.storage.server import ServerEngine, open_server
+
         key = store.qdrant_api_key.get_secret_value() if store.qdrant_api_key else None
         client = open_server(store.qdrant_url, key)
         shards, replicas = store.qdrant_shards, store.qdrant_replicas
         return ServerEngine(client, store.collection, shards, replicas), False
     target = settings.edge_path / store.collection
-    migrated = migrate_local_mode(settings.qdrant_path, store.collection, target)
+    migrated = None
+    if settings.qdrant_path.exists():
+        from assistant.storage.migration import migrate_local_mode
+
+        migrated = migrate_local_mode(settings.qdrant_path, store.collection, target)
     return EdgeEngine(target), bool(migrated and migrated.stale)
 
 
@@ -126,16 +134,24 @@ class ChunkStore:
         """Every chunk, with these payload keys (all when none) and, if asked, its vectors."""
         return self.vector_store.hits(keys, vectors)
 
-    def similarities(
-        self, embedding: list[float], limit: int, doc_ids: list[str] | None = None
-    ) -> list[float]:
-        """The cosine similarities of the `limit` chunks nearest the embedding (of these
-        documents only, when given), highest first."""
-        if not self.exists() or doc_ids == []:
+    def similarities(self, embedding: list[float], limit: int) -> list[float]:
+        """The cosine similarities of the `limit` chunks nearest the embedding, highest first."""
+        if not self.exists():
             return []
-        conditions = (Match(DOC_ID_KEY, tuple(doc_ids)),) if doc_ids else ()
-        hits = self.engine.query(Plan(dense=embedding, limit=limit, conditions=conditions))
+        hits = self.engine.query(Plan(dense=embedding, limit=limit))
         return sorted(cosines(hits, embedding), reverse=True)
+
+    def vectors_of(self, doc_ids: list[str]) -> np.ndarray:
+        """The dense vectors of these documents' chunks, one row each, of unit length."""
+        if not doc_ids or not self.exists():
+            return np.zeros((0, 0), dtype=np.float32)
+        condition = (Match(DOC_ID_KEY, tuple(doc_ids)),)
+        rows = [
+            hit.dense for page in pages(self.engine, [DOC_ID_KEY], True, condition) for hit in page
+        ]
+        vectors = np.asarray(rows, dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True) if len(rows) else 1.0
+        return vectors / np.where(norms > 0, norms, 1.0)
 
     def count(self) -> int:
         """Total number of chunks."""

@@ -158,11 +158,17 @@ class EdgeEngine:
         return [_hit(point) for point in self.shard.query(fused)]
 
     def scroll(
-        self, keys: list[str], offset: Any, limit: int, vectors: bool = False
+        self,
+        keys: list[str],
+        offset: Any,
+        limit: int,
+        vectors: bool = False,
+        conditions: tuple[Match, ...] = (),
     ) -> tuple[list[Hit], Any]:
         request = qe.ScrollRequest(
             offset=offset,
             limit=limit,
+            filter=_filter(conditions),
             with_payload=qe.PayloadSelector.Include(keys) if keys else True,
             with_vector=[DENSE, SPARSE] if vectors else False,
         )

@@ -89,7 +89,12 @@ class Engine(Protocol):
     def query(self, plan: Plan) -> list[Hit]: ...
 
     def scroll(
-        self, keys: list[str], offset: Any, limit: int, vectors: bool = False
+        self,
+        keys: list[str],
+        offset: Any,
+        limit: int,
+        vectors: bool = False,
+        conditions: tuple[Match, ...] = (),
     ) -> tuple[list[Hit], Any]: ...
 
     def count(self) -> int: ...
@@ -120,11 +125,13 @@ def hit_from(point_id: Any, payload: dict[str, Any] | None, vectors: Any) -> Hit
     return Hit(str(point_id), payload or {}, list(named.get(DENSE, [])), sparse)
 
 
-def pages(engine: Engine, keys: list[str], vectors: bool = False) -> Iterator[list[Hit]]:
-    """Every point of the engine's store, a page at a time."""
+def pages(
+    engine: Engine, keys: list[str], vectors: bool = False, conditions: tuple[Match, ...] = ()
+) -> Iterator[list[Hit]]:
+    """Every point of the engine's store (that meets the conditions), a page at a time."""
     offset: Any = None
     while True:
-        page, offset = engine.scroll(keys, offset, PAGE, vectors)
+        page, offset = engine.scroll(keys, offset, PAGE, vectors, conditions)
         yield page
         if offset is None:
             return

@@ -133,10 +133,16 @@ class ServerEngine:
 
     @reachable
     def scroll(
-        self, keys: list[str], offset: Any, limit: int, vectors: bool = False
+        self,
+        keys: list[str],
+        offset: Any,
+        limit: int,
+        vectors: bool = False,
+        conditions: tuple[Match, ...] = (),
     ) -> tuple[list[Hit], Any]:
         records, following = self.client.scroll(
             self.collection,
+            scroll_filter=_filter(conditions),
             limit=limit,
             offset=offset,
             with_payload=rest.PayloadSelectorInclude(include=keys) if keys else True,

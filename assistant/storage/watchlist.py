@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from assistant.core.models import Answer
 from assistant.core.watchlist import Change, Followed
 from assistant.storage.sqlite import open_sqlite
@@ -18,7 +20,7 @@ from assistant.storage.sqlite import open_sqlite
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS followed (
     id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT, question TEXT, vendor TEXT,
-    followed_at TEXT, checked_at TEXT, state TEXT, probe TEXT
+    followed_at TEXT, checked_at TEXT, state TEXT, cited TEXT, probe TEXT, vector BLOB
 );
 CREATE TABLE IF NOT EXISTS changes (
     id INTEGER PRIMARY KEY AUTOINCREMENT, followed_id INTEGER, at TEXT, change TEXT
@@ -37,13 +39,26 @@ def now() -> str:
 
 @dataclass(frozen=True)
 class Probe:
-    """How a new document could enter a question's evidence: a chunk of it at least `floor`
-    similar to the question's embedding (the similarity of its last evidence passage), or
-    being about one of the `vendors` an answer from the records is about."""
+    """How a new document could enter a question's evidence: being about one of the
+    `vendors` the question is about, or, for a question about none, a chunk of it at least
+    `floor` similar to the question's embedding (the similarity of its last passage)."""
 
-    embedding: list[float]
+    embedding: list[float] | np.ndarray
     floor: float
     vendors: list[str]
+
+
+@dataclass(frozen=True)
+class Watch:
+    """What a re-check reads of a followed question to decide whether to answer it again:
+    its answer's status and cited documents (with their types), and its probe."""
+
+    id: int
+    kind: str
+    vendor: str | None
+    status: str
+    cited: dict[str, str]  # source: doc type
+    probe: Probe | None
 
 
 @dataclass(frozen=True)
@@ -81,8 +96,17 @@ class WatchlistStore:
         with self._lock, self._db:
             cursor = self._db.execute(
                 "INSERT INTO followed (kind, question, vendor, followed_at, checked_at, state, "
-                "probe) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (kind, question, vendor, stamp, stamp, _state(answer, statuses), _probe(probe)),
+                "cited, probe, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    kind,
+                    question,
+                    vendor,
+                    stamp,
+                    stamp,
+                    _state(answer, statuses),
+                    _cited(answer),
+                    *_probe(probe),
+                ),
             )
         followed = self.get(int(cursor.lastrowid or 0))
         assert followed is not None
@@ -103,10 +127,20 @@ class WatchlistStore:
     def all(self) -> list[Followed]:
         return self._followed("ORDER BY id", ())
 
-    def probes(self) -> dict[int, Probe]:
+    def watches(self) -> list[Watch]:
         with self._lock:
-            rows = self._db.execute("SELECT id, probe FROM followed WHERE probe IS NOT NULL")
-            return {row[0]: Probe(**json.loads(row[1])) for row in rows.fetchall()}
+            rows = self._db.execute(
+                "SELECT id, kind, vendor, cited, probe, vector FROM followed ORDER BY id"
+            ).fetchall()
+        watches = []
+        for followed_id, kind, vendor, cited, probe, vector in rows:
+            read = json.loads(cited)
+            found = None
+            if probe is not None:
+                embedding = np.frombuffer(vector, dtype=np.float32)
+                found = Probe(embedding, **json.loads(probe))
+            watches.append(Watch(followed_id, kind, vendor, read["status"], read["sources"], found))
+        return watches
 
     def _followed(self, where: str, args: tuple[Any, ...]) -> list[Followed]:
         with self._lock:
@@ -143,8 +177,15 @@ class WatchlistStore:
         delivery, when there is a webhook), in one transaction. The change gets its id here."""
         with self._lock, self._db:
             self._db.execute(
-                "UPDATE followed SET checked_at = ?, state = ?, probe = ? WHERE id = ?",
-                (now(), _state(followed.answer, followed.statuses), _probe(probe), followed.id),
+                "UPDATE followed SET checked_at = ?, state = ?, cited = ?, probe = ?, vector = ? "
+                "WHERE id = ?",
+                (
+                    now(),
+                    _state(followed.answer, followed.statuses),
+                    _cited(followed.answer),
+                    *_probe(probe),
+                    followed.id,
+                ),
             )
             if change is None:
                 return None
@@ -228,9 +269,15 @@ def _state(answer: Answer, statuses: dict[str, str]) -> str:
     return json.dumps({"answer": answer.model_dump(mode="json"), "statuses": statuses})
 
 
-def _probe(probe: Probe | None) -> str | None:
+def _cited(answer: Answer) -> str:
+    sources = {c.source: c.doc_type for c in answer.citations}
+    return json.dumps({"status": answer.status, "sources": sources})
+
+
+def _probe(probe: Probe | None) -> tuple[str | None, bytes | None]:
+    """The probe's floor and vendors as JSON, and its embedding as float32 bytes (a JSON
+    list of 384 numbers takes a hundred times longer to read)."""
     if probe is None:
-        return None
-    return json.dumps(
-        {"embedding": probe.embedding, "floor": probe.floor, "vendors": probe.vendors}
-    )
+        return None, None
+    vector = np.asarray(probe.embedding, dtype=np.float32).tobytes()
+    return json.dumps({"floor": probe.floor, "vendors": probe.vendors}), vector

@@ -6,8 +6,10 @@ Which followed answers are re-checked, for the documents added, changed or delet
 last re-check (the index is compared with what that re-check saw, so a crash between an
 ingestion and its re-check only delays it to the next start):
 - those that cite one of the documents;
-- those a new or changed document could enter: one of its chunks is at least as similar to
-  the question as the last of the question's evidence passages was (its probe);
+- those a new or changed document could enter (their probe): one about a vendor the
+  question is about (named in it, its vendor filter, or named by its answer from the
+  records); for a question about no vendor, one with a chunk at least as similar to the
+  question as the last of its evidence passages was;
 - when a document holding registry or eval records changed, those answered from records
   and those not yet answered;
 - a followed briefing, when a document about its vendor (or the records) changed.
@@ -20,17 +22,19 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
 
 from assistant.briefing.checkpoints import Briefing
 from assistant.core.errors import NotFoundError
 from assistant.core.models import Answer, Citation
 from assistant.core.watchlist import CHECKPOINTS, Change, Followed, FollowedHistory
-from assistant.storage.watchlist import Probe, Seen, WatchlistStore, now
+from assistant.storage.watchlist import Probe, Seen, Watch, WatchlistStore, now
 from assistant.watching.compare import (
     IndexChanges,
     causes_of,
     kinds_of_change,
-    sources_of,
     summary_of,
 )
 
@@ -46,9 +50,11 @@ class Reader:
     ask: Callable[[str, str | None], Answer]
     brief: Callable[[str | None], Briefing]
     embed: Callable[[str], list[float]]
-    # The similarities of the n chunks nearest an embedding (of these documents only).
-    similarities: Callable[[list[float], int, list[str] | None], list[float]]
+    # The similarities of the n chunks nearest an embedding, highest first.
+    similarities: Callable[[list[float], int], list[float]]
+    vectors_of: Callable[[list[str]], np.ndarray]  # these documents' chunks, unit length
     index: Callable[[], Seen]
+    vendors_in: Callable[[str], list[str]]  # the vendors a text names (canonical names)
     evidence_size: int  # passages retrieved per question
 
 
@@ -73,7 +79,7 @@ class Watchlist:
         with self._lock:
             self._baseline()
             answer = self.reader.ask(question, vendor)
-            probe = self._probe(question, answer)
+            probe = self._probe(question, vendor, answer)
             return self.store.add("question", question, vendor, answer, {}, probe)
 
     def follow_checkpoints(self, vendor: str | None = None) -> Followed:
@@ -106,12 +112,15 @@ class Watchlist:
         if self.store.seen() is None:
             self.store.set_seen(self.reader.index())
 
-    def _probe(self, question: str, answer: Answer) -> Probe:
+    def _probe(self, question: str, vendor: str | None, answer: Answer) -> Probe:
+        """The question's embedding, the similarity of its last evidence passage, and the
+        vendors it is about: those it names, its filter, those its records answer names."""
         embedding = self.reader.embed(question)
         size = self.reader.evidence_size
-        nearest = self.reader.similarities(embedding, size, None)
+        nearest = self.reader.similarities(embedding, size)
         floor = nearest[-1] if len(nearest) >= size else NO_FLOOR
-        return Probe(embedding, floor, list(answer.focus))
+        about = [*self.reader.vendors_in(question), *([vendor] if vendor else []), *answer.focus]
+        return Probe(embedding, floor, list(dict.fromkeys(about)))
 
     # -- re-checking -----------------------------------------------------------------------
 
@@ -126,11 +135,12 @@ class Watchlist:
             changes = index_changes(before, seen)
             if not changes:
                 return []
-            probes = self.store.probes()
             found = []
-            for followed in self.store.all():
-                reasons = self._reasons(followed, changes, probes.get(followed.id), before, seen)
-                if reasons is not None:
+            written = Written(sorted(changes.written), self.reader.vectors_of)
+            for watch in self.store.watches():
+                reasons = self._reasons(watch, changes, written, before, seen)
+                followed = self.store.get(watch.id) if reasons is not None else None
+                if reasons is not None and followed is not None:
                     change = self._recheck_one(followed, changes, reasons)
                     found += [change] if change else []
             self.store.set_seen(seen)
@@ -139,27 +149,18 @@ class Watchlist:
         return found
 
     def _reasons(
-        self,
-        followed: Followed,
-        changes: IndexChanges,
-        probe: Probe | None,
-        before: Seen,
-        seen: Seen,
+        self, watch: Watch, changes: IndexChanges, written: Written, before: Seen, seen: Seen
     ) -> set[str] | None:
         """The changed documents that could change this answer; None when none could."""
-        if followed.kind == CHECKPOINTS:
-            return about_vendor(followed.vendor, changes, before, seen) or None
-        reasons = sources_of(followed.answer) & changes.sources
+        if watch.kind == CHECKPOINTS:
+            return about_vendor(watch.vendor, changes, before, seen) or None
+        reasons = set(watch.cited) & changes.sources
         records = changes.sources & (before.records | seen.records)
-        if records and (from_records(followed.answer) or followed.answer.status != "answered"):
+        from_records = any(kind in RECORD_TYPES for kind in watch.cited.values())
+        if records and (from_records or watch.status != "answered"):
             reasons |= records
-        written = sorted(changes.written)
-        if probe is not None and written:
-            about = set(probe.vendors)
-            reasons |= {s for s in written if about & set(seen.documents[s][1])}
-            nearest = self.reader.similarities(probe.embedding, 1, written)
-            if nearest and nearest[0] >= probe.floor:
-                reasons |= set(written)
+        if watch.probe is not None and written.sources:
+            reasons |= could_enter(watch.probe, written, seen)
         return reasons or None
 
     def _recheck_one(
@@ -170,7 +171,7 @@ class Watchlist:
             probe = None
         else:
             answer, statuses = self.reader.ask(followed.question, followed.vendor), {}
-            probe = self._probe(followed.question, answer)
+            probe = self._probe(followed.question, followed.vendor, answer)
         after = followed.model_copy(update={"answer": answer, "statuses": statuses})
         kinds = kinds_of_change(followed, after)
         change = None
@@ -189,6 +190,34 @@ class Watchlist:
                 after=answer,
             )
         return self.store.record(after, probe, change, deliver=self.owes_delivery)
+
+
+class Written:
+    """The documents a re-check finds new or changed, and their chunks' vectors, read once
+    when a question first needs them."""
+
+    def __init__(self, sources: list[str], vectors_of: Callable[[list[str]], np.ndarray]) -> None:
+        self.sources = sources
+        self._vectors_of = vectors_of
+
+    @cached_property
+    def vectors(self) -> np.ndarray:
+        return self._vectors_of(self.sources)
+
+
+def could_enter(probe: Probe, written: Written, seen: Seen) -> set[str]:
+    """The new or changed documents that could enter a question's evidence: those about a
+    vendor it is about; for a question about no vendor, all of them when one of their chunks
+    is at least as similar to it as its last evidence passage."""
+    if probe.vendors:
+        about = set(probe.vendors)
+        return {s for s in written.sources if about & set(seen.documents[s][1])}
+    vectors = written.vectors
+    if not len(vectors):
+        return set()
+    question = np.asarray(probe.embedding, dtype=np.float32)
+    nearest = float((vectors @ question).max()) / (float(np.linalg.norm(question)) or 1.0)
+    return set(written.sources) if nearest >= probe.floor else set()
 
 
 def index_changes(before: Seen, seen: Seen) -> IndexChanges:
@@ -212,10 +241,6 @@ def about_vendor(vendor: str | None, changes: IndexChanges, before: Seen, seen: 
         if (vendor in vendors if vendor else vendors) or source in before.records | seen.records:
             found.add(source)
     return found
-
-
-def from_records(answer: Answer) -> bool:
-    return any(c.doc_type in RECORD_TYPES for c in answer.citations)
 
 
 def briefing_state(briefing: Briefing) -> tuple[Answer, dict[str, str]]:
