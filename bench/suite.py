@@ -46,6 +46,7 @@ def main() -> None:
     else:
         run("store.py", "--chunks", "10000")
     run("startup.py")
+    run("watchlist.py")
     run("answers.py")
 
 

@@ -171,6 +171,26 @@ def test_the_chat_announces_documents_indexed_from_the_inbox(page, served: Serve
     page.get_by_text("Inbox: Indexed 1 new document: roadmaps/gemini-roadmap.md.").wait_for()
 
 
+def test_a_followed_answer_that_changes_is_announced_in_the_chat(page, served: Served) -> None:  # type: ignore[no-untyped-def]
+    ask(page, "When will Baidu release ERNIE 6?")
+    answer = page.locator(".ai-message").filter(has_text="Follow").last
+    answer.get_by_role("button", name="Follow").click()
+    page.get_by_text("Following #").wait_for()
+
+    write(
+        served.inbox / "articles" / "ernie-6.md",
+        markdown(
+            "ERNIE 6 date",
+            "Baidu will release ERNIE 6 on 2027-03-15, its chief technology officer said.",
+            vendors=["Baidu"],
+            published="2026-11-28",
+        ),
+    )
+    notice = page.get_by_text("Watchlist: The answer to “When will Baidu release ERNIE 6?”")
+    notice.wait_for(timeout=20_000)
+    assert "2027-03-15" in notice.inner_text() and "articles/ernie-6.md" in notice.inner_text()
+
+
 def test_eval_trends_come_with_a_chart_and_fallbacks_with_a_table(page) -> None:  # type: ignore[no-untyped-def]
     ask(page, "Did quality drop for support ticket summarization after the last qwen-max update?")
     trend = page.locator(".ai-message").filter(has_text="Regression: qwen-max fell by 0.06").last

@@ -221,6 +221,8 @@ class VendorIntel:
         was cut short by a crash, are handled by the reconcile.
         """
 
+        self.events.bind(asyncio.get_running_loop())  # where changes found in threads go
+
         async def reconcile() -> None:
             await self.announce(await asyncio.to_thread(self.ingest, None, False))
 
