@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import nltk.redos
 from llama_index.core.node_parser import SentenceSplitter
 from llama_index.core.node_parser.text.utils import split_by_sentence_tokenizer
 from llama_index.core.schema import (
@@ -39,7 +38,7 @@ SENTENCE_BLOCK = 20_000  # characters the sentence tokenizer reads at once
 # another busy thread (questions answered while a file is ingested) slows a block of
 # SENTENCE_BLOCK characters from milliseconds to seconds and a legitimate file failed at 5 s.
 # Blocks are bounded, so a longer limit still ends any match.
-nltk.redos.DEFAULT_TIMEOUT = 60.0
+MATCH_TIMEOUT = 60.0
 CHUNK_NAMESPACE = uuid.UUID("6f1c2b1e-6a57-4b8e-9a43-0f9e3c1d7a10")
 
 
@@ -75,6 +74,10 @@ def sentences_of(text: str) -> list[str]:
     """Sentences of prose, the tokenizer given a block of at most SENTENCE_BLOCK characters
     at a time (cut at a paragraph, a line or a space): its time grows with what it is given,
     and a large file given whole would run into its time guard."""
+    # Imported here: NLTK takes over a second to import, and most commands split nothing.
+    import nltk.redos
+
+    nltk.redos.DEFAULT_TIMEOUT = MATCH_TIMEOUT
     sentences = split_by_sentence_tokenizer()
     out: list[str] = []
     start = 0
