@@ -22,7 +22,7 @@ from pydantic import AnyUrl
 
 from tests.conftest import SAMPLES, Served, cli_env
 
-TOOLS = {"ask", "fallbacks", "eval_trend", "checkpoints", "documents"}
+TOOLS = {"ask", "fallbacks", "eval_trend", "checkpoints", "documents", "follow", "watchlist"}
 BRIEFING = AnyUrl("vendorintel://briefing/latest")
 
 
@@ -117,6 +117,14 @@ async def gives_the_briefing_and_the_documents(session: ClientSession) -> None:
     assert statuses["registry/workflows.yaml"] == "indexed" and len(statuses) == 11
 
 
+async def follows_a_question(session: ClientSession) -> None:
+    question = "How much notice does Alibaba Cloud give before deprecating a qwen-max snapshot?"
+    followed = (await call(session, "follow", question=question)).structuredContent or {}
+    assert followed["question"] == question and "60 days" in followed["answer"]["answer"]
+    listed = (await call(session, "watchlist")).structuredContent or {}
+    assert [f["id"] for f in listed["followed"] if f["question"] == question] == [followed["id"]]
+
+
 async def refuses_bad_arguments_and_stays_up(session: ClientSession) -> None:
     missing = await session.call_tool("ask", {})
     assert missing.isError and "question" in text_of(missing) and "required" in text_of(missing)
@@ -134,6 +142,7 @@ def test_over_http_an_agent_lists_and_calls_every_tool(keyed_served: Served) -> 
         await answers_with_citations(session)
         await gives_the_records(session)
         await gives_the_briefing_and_the_documents(session)
+        await follows_a_question(session)
         await refuses_bad_arguments_and_stays_up(session)
 
     run(lambda: over_http(keyed_served), every_tool)

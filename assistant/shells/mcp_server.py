@@ -25,6 +25,7 @@ from assistant.app import VendorIntel
 from assistant.core.models import Citation, DocumentInfo
 from assistant.core.records import EvalResult, Workflow
 from assistant.core.settings import Settings
+from assistant.core.watchlist import Followed
 from assistant.shells.http import MISSING_KEY, key_is_valid
 from assistant.shells.plain import answer_with_sources, eval_sentence, workflow_sentence
 
@@ -35,7 +36,7 @@ INSTRUCTIONS = (
     "roadmaps, news. Every statement of an answer cites its source as [n]; keep the citations "
     "when you repeat it. Use `ask` for questions, `fallbacks` and `eval_trend` for the "
     "records themselves, `checkpoints` for the 90-day vendor checklist, `documents` for what "
-    "is indexed."
+    "is indexed, `follow` to be told when an answer changes and `watchlist` for what changed."
 )
 
 Vendor = Annotated[
@@ -66,6 +67,10 @@ class Documents(BaseModel):
     documents: list[DocumentInfo]
 
 
+class Watchlist(BaseModel):
+    followed: list[Followed] = Field(description="Each followed question with its last change.")
+
+
 def build_mcp(intel: Callable[[], VendorIntel]) -> FastMCP:
     """The tools and the briefing resource over the service `intel()` gives."""
     # The HTTP guards (Host, Origin, key) are the app's own, on every route, /mcp included.
@@ -84,6 +89,8 @@ def build_mcp(intel: Callable[[], VendorIntel]) -> FastMCP:
     mcp.add_tool(tools.eval_trend, title="Eval trend")
     mcp.add_tool(tools.checkpoints, title="90-day checkpoints")
     mcp.add_tool(tools.documents, title="Indexed documents")
+    mcp.add_tool(tools.follow, title="Follow a question")
+    mcp.add_tool(tools.watchlist, title="Followed questions and their changes")
     mcp.resource(
         BRIEFING_URI,
         name="latest-briefing",
@@ -161,6 +168,21 @@ class Tools:
         """The documents in the index with their status (indexed, partial, stale, failed) and,
         when not indexed, why."""
         return Documents(documents=await anyio.to_thread.run_sync(self.intel().documents))
+
+    async def follow(
+        self,
+        question: Annotated[str, Field(min_length=1, max_length=100_000)],
+        vendor: Vendor = None,
+    ) -> Followed:
+        """Follow a question: its answer is kept, re-checked after every ingestion that could
+        change it, and each change is recorded with the document that caused it."""
+        return await anyio.to_thread.run_sync(self.intel().watchlist.follow, question, vendor)
+
+    async def watchlist(self) -> Watchlist:
+        """The followed questions, each with its answer now and its last change (what
+        changed, why, and the causing documents with their locators)."""
+        found = await anyio.to_thread.run_sync(self.intel().watchlist.followed)
+        return Watchlist(followed=found)
 
     async def latest_briefing(self) -> str:
         saved = await anyio.to_thread.run_sync(self.intel().latest_briefing, "md")
