@@ -4,8 +4,29 @@ from __future__ import annotations
 
 import json
 import socket
+import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from assistant.app import VendorIntel
+from assistant.core.settings import Settings
+
+if TYPE_CHECKING:
+    from llama_index.core.base.embeddings.base import BaseEmbedding
+
+
+def open_service(root: Path, model: BaseEmbedding | None = None) -> VendorIntel:
+    """The service over root/inbox and root/data, without the inbox watcher."""
+    settings = Settings(data_dir=root / "data", inbox=root / "inbox", watch_inbox=False)
+    return VendorIntel(settings, embed_model=model)
+
+
+def timed(action: Callable[[], object]) -> float:
+    """Seconds the action took."""
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
 
 
 def free_port() -> int:

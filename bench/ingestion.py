@@ -18,28 +18,14 @@ import argparse
 import resource
 import shutil
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
-from common import print_table, save  # bench/ is the script's folder, first on the path
+from common import open_service, print_table, save, timed  # bench/: first on the path
 from corpus import build
-from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.schema import MetadataMode
 
 from assistant.app import VendorIntel
-from assistant.core.settings import PROJECT_ROOT, Settings
-
-
-def timed(action: Callable[[], object]) -> float:
-    started = time.perf_counter()
-    action()
-    return time.perf_counter() - started
-
-
-def open_service(root: Path, model: BaseEmbedding | None = None) -> VendorIntel:
-    settings = Settings(data_dir=root / "data", inbox=root / "inbox", watch_inbox=False)
-    return VendorIntel(settings, embed_model=model)
+from assistant.core.settings import PROJECT_ROOT
 
 
 def delete_share(intel: VendorIntel, paths: list[Path]) -> float:

@@ -18,15 +18,14 @@ import random
 import shutil
 import statistics
 import tempfile
-import time
 from dataclasses import replace
 from pathlib import Path
 
-from common import print_table, save  # bench/ is the script's folder, first on the path
+from common import open_service, print_table, save, timed  # bench/: first on the path
 
 from assistant.app import VendorIntel
 from assistant.core.models import Answer
-from assistant.core.settings import PROJECT_ROOT, Settings
+from assistant.core.settings import PROJECT_ROOT
 
 SAMPLES = PROJECT_ROOT / "samples" / "inbox"
 FOLLOWED = 100
@@ -54,11 +53,6 @@ WORDS = (
 )  # fmt: skip
 
 
-def open_service(root: Path, model: object | None = None) -> VendorIntel:
-    settings = Settings(data_dir=root / "data", inbox=root / "inbox", watch_inbox=False)
-    return VendorIntel(settings, embed_model=model)  # type: ignore[arg-type]
-
-
 def questions(intel: VendorIntel) -> list[str]:
     workflows = [w.name for w in intel.workflows()]
     vendors = intel.vendors()
@@ -83,9 +77,7 @@ def ingest_one(intel: VendorIntel, seed: int) -> float:
     path = intel.settings.inbox_dir / "notes" / f"facilities-{seed}.md"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(unrelated_note(seed), "utf-8")
-    started = time.perf_counter()
-    intel.ingest([path], progress=False)
-    return time.perf_counter() - started
+    return timed(lambda: intel.ingest([path], progress=False))
 
 
 def count_answers(intel: VendorIntel) -> list[str]:
@@ -111,9 +103,7 @@ def drop_to_change(intel: VendorIntel) -> float:
         "utf-8",
     )
     before = {f.id: f.last_change for f in intel.watchlist.followed()}
-    started = time.perf_counter()
-    intel.ingest([note], progress=False)
-    elapsed = time.perf_counter() - started
+    elapsed = timed(lambda: intel.ingest([note], progress=False))
     after = {f.id: f.last_change for f in intel.watchlist.followed()}
     assert after != before, "the retirement notice changed no followed answer"
     return elapsed

@@ -21,9 +21,13 @@ YEAR = re.compile(r"\b20\d\d\b")
 SENTENCE = re.compile(r"(?<=\][.!?])\s+")  # after a cited sentence's markers
 
 
+def model_name(model: str) -> re.Pattern[str]:
+    """The model's own name in a text ("qwen-max", not "qwen-max-2026")."""
+    return re.compile(rf"(?<![\w.-]){re.escape(model)}(?![\w-]|\.\w)", re.I)
+
+
 def names(model: str, text: str) -> bool:
-    """Whether the text names the model itself ("qwen-max", not "qwen-max-2026")."""
-    return re.search(rf"(?<![\w.-]){re.escape(model)}(?![\w-]|\.\w)", text, re.I) is not None
+    return model_name(model).search(text) is not None
 
 
 class ModelEvents:
@@ -48,7 +52,7 @@ class ModelEvents:
         text = CITED.sub("", sentence).strip()
         if not names(model, text) or not YEAR.search(text) or RETIRED not in self.kinds:
             return False
-        generic = re.sub(rf"(?<![\w.-]){re.escape(model)}(?![\w-]|\.\w)", "the model", text)
+        generic = model_name(model).sub("the model", text)
         scores = self._vectors @ unit(np.asarray(self.embed([generic]), dtype=np.float32))[0]
         by_kind = dict(zip(self.kinds, scores.tolist(), strict=True))
         retired = by_kind.pop(RETIRED)

@@ -286,21 +286,23 @@ class Answering:
             return self.from_documents(evidence)
         answer = with_support(evidence.records, self.support(evidence))
         for terms, embedding, vendor, model in evidence.terms:
-            hits = self.vendor_terms(terms, embedding, vendor)
-            if model:  # only a dated sentence naming the model says it is going away
-                hits = [h for h in hits if names(model, h.node.get_content())]
+            hits = self.vendor_terms(terms, embedding, vendor, model)
             # The terms search names the snapshot to roll back to; the terms may not.
             found = self.extract(terms, embedding, hits, vendor, exact=False)
             found = self.model_events.retirements(model, found) if model else found
             answer = with_support(answer, found, limit=1)
         return answer
 
-    def vendor_terms(self, terms: str, embedding: list[float], vendor: str) -> list[NodeWithScore]:
-        """Passages with a vendor's terms: from its contracts when the inbox holds any."""
+    def vendor_terms(
+        self, terms: str, embedding: list[float], vendor: str, model: str = ""
+    ) -> list[NodeWithScore]:
+        """Passages with a vendor's terms: from its contracts when the inbox holds any; with a
+        model, only those naming it (only they can say it is going away)."""
         top_k = self.settings.top_k
-        return self.search(terms, embedding, vendor, top_k, doc_type="contract") or self.search(
+        hits = self.search(terms, embedding, vendor, top_k, doc_type="contract") or self.search(
             terms, embedding, vendor, top_k
         )
+        return [h for h in hits if not model or names(model, h.node.get_content())]
 
     def from_documents(self, evidence: Evidence) -> Answer:
         """Cited sentences from the passages about what the question names; what no document
@@ -363,8 +365,7 @@ class Answering:
             return answer
         passages = list(evidence.passages)
         for terms, embedding, vendor, model in evidence.terms:
-            found = self.vendor_terms(terms, embedding, vendor)
-            passages += [h for h in found if not model or names(model, h.node.get_content())][:2]
+            passages += self.vendor_terms(terms, embedding, vendor, model)[:2]
         no_evidence = self.no_evidence(evidence.question, evidence.vendor, [])
         try:
             if stream:

@@ -168,8 +168,8 @@ class FactAnswerer:
             w = slots.workflows[0]
             models = [(w.fallback_vendor, w.fallback_model), (w.primary_vendor, w.primary_model)]
             answer.in_service = [(v, m) for v, m in models if v and m]
-            answer.table = reg.fallback_table(slots.workflows[0], self.evals)
-            answer.beyond = beyond(question, slots.workflows[0], focus)
+            answer.table = reg.fallback_table(w, self.evals)
+            answer.beyond = beyond(question, w, focus)
         return answer
 
     def none_selected(self, slots: Slots) -> Answer:

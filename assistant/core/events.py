@@ -29,10 +29,7 @@ class EventLog:
             self._listeners.append(listener)
 
     async def publish(self, message: str, topic: str = "Inbox") -> None:
-        self._loop = asyncio.get_running_loop()
-        message = f"{topic}: {message}"
-        self.recent = [*self.recent[-49:], message]
-        logger.info(message)
+        message = self._keep(f"{topic}: {message}")
         for listener in list(self._listeners):
             try:
                 await listener(message)
@@ -45,6 +42,10 @@ class EventLog:
         loop = self._loop
         if loop is not None and loop.is_running():
             asyncio.run_coroutine_threadsafe(self.publish(message, topic), loop)
-            return
-        self.recent = [*self.recent[-49:], f"{topic}: {message}"]
-        logger.info("%s: %s", topic, message)
+        else:
+            self._keep(f"{topic}: {message}")
+
+    def _keep(self, message: str) -> str:
+        self.recent = [*self.recent[-49:], message]
+        logger.info(message)
+        return message

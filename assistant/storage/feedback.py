@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 from assistant.core.models import Answer
 from assistant.storage.disk import best_effort
-from assistant.storage.sqlite import open_sqlite
+from assistant.storage.sqlite import now, open_sqlite
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
@@ -23,10 +22,6 @@ CREATE VIEW IF NOT EXISTS rated_answers AS
            a.question, a.vendor, a.answer, a.status, a.citations
     FROM feedback f JOIN answers a USING (message_id);
 """
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class FeedbackStore:

@@ -5,11 +5,17 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 from assistant.storage.disk import refusal
 
 logger = logging.getLogger(__name__)
+
+
+def now() -> str:
+    """The time a row is written: ISO 8601, UTC, to the second."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def open_sqlite(

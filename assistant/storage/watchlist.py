@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ import numpy as np
 
 from assistant.core.models import Answer
 from assistant.core.watchlist import Change, Followed
-from assistant.storage.sqlite import open_sqlite
+from assistant.storage.sqlite import now, open_sqlite
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS followed (
@@ -31,10 +30,6 @@ CREATE TABLE IF NOT EXISTS deliveries (
 );
 CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, value TEXT);
 """
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)

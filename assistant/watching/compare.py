@@ -25,10 +25,9 @@ class IndexChanges:
     added: set[str] = field(default_factory=set)
     changed: set[str] = field(default_factory=set)
     deleted: set[str] = field(default_factory=set)
-    records: bool = False  # the registry or eval records changed
 
     def __bool__(self) -> bool:
-        return bool(self.added or self.changed or self.deleted or self.records)
+        return bool(self.added or self.changed or self.deleted)
 
     @property
     def written(self) -> set[str]:

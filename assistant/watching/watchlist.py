@@ -26,11 +26,13 @@ from functools import cached_property
 
 import numpy as np
 
+from assistant.answering.evidence import RECORD_TYPES
 from assistant.briefing.checkpoints import Briefing
 from assistant.core.errors import NotFoundError
 from assistant.core.models import Answer, Citation
 from assistant.core.watchlist import CHECKPOINTS, Change, Followed, FollowedHistory
-from assistant.storage.watchlist import Probe, Seen, Watch, WatchlistStore, now
+from assistant.storage.sqlite import now
+from assistant.storage.watchlist import Probe, Seen, Watch, WatchlistStore
 from assistant.watching.compare import (
     IndexChanges,
     causes_of,
@@ -39,7 +41,6 @@ from assistant.watching.compare import (
 )
 
 logger = logging.getLogger(__name__)
-RECORD_TYPES = ("registry", "eval")
 NO_FLOOR = -1.0  # fewer chunks than the evidence holds: any new chunk may enter it
 
 
