@@ -8,7 +8,7 @@
   the process (`ingest` returns after the re-check); under `serve` the watcher adds its
   settle time (VENDORINTEL_SETTLE_SECONDS, 1 s)
 
-Usage: .venv/bin/python bench/watchlist.py [--repeats 7] [--out bench/results/watchlist.json]
+Usage: .venv/bin/python bench/watchlist.py [--repeats 15] [--out bench/results/watchlist.json]
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ def drop_to_change(intel: VendorIntel) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "bench/results/watchlist.json")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
