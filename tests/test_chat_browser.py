@@ -245,3 +245,17 @@ def test_a_language_model_answer_streams_into_the_chat_and_names_its_provider(
     log = (tmp_path / "serve.log").read_text()
     assert "provider primary failed: HTTP 500" in log
     assert "answered by backup (qwen-plus) in" in log and "prompt tokens" in log
+
+
+def test_news_of_the_vendors_comes_with_a_timeline(page) -> None:  # type: ignore[no-untyped-def]
+    ask(page, "What is the latest news about the vendors?")
+    answer = page.locator(".ai-message").filter(has_text="The documents report 9 events").last
+    answer.wait_for()
+    assert "(Baidu, release): Baidu open-sourced its ERNIE 4.5 model family" in answer.inner_text()
+    chart = answer.locator(".js-plotly-plot")
+    chart.wait_for()
+    drawn = chart.inner_text()
+    assert "release" in drawn and "earnings" in drawn and "Anthropic" in drawn
+    ARTIFACTS.mkdir(exist_ok=True)
+    chart.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "chat-timeline.png"))

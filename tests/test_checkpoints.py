@@ -162,7 +162,7 @@ def test_json_markdown_and_html(briefed: VendorIntel) -> None:
     data = json.loads(render(briefing, "json"))
     assert set(data) == {"generated_at", "vendors", "changes"}
     (vendor,) = data["vendors"]
-    assert set(vendor) == {"vendor", "checkpoints", "metrics", "summary"}
+    assert set(vendor) == {"vendor", "checkpoints", "metrics", "summary", "signals"}
     assert vendor["vendor"] == "Alibaba Cloud"
     assert vendor["summary"] is None  # written only by a language model
     assert [c["id"] for c in vendor["checkpoints"]] == [1, 2, 3, 4]

@@ -87,6 +87,7 @@ class Reading:
     records: dict[str, float]
     documents: dict[str, float]
     checkpoints: dict[str, float] = field(default_factory=dict)
+    signals: dict[str, float] = field(default_factory=dict)
 
     @property
     def record_intent(self) -> str:
@@ -100,7 +101,7 @@ class Reading:
         return self.records.get(intent, self.documents.get(intent, 0.0))
 
 
-GROUPS = ("records", "documents", "checkpoints")
+GROUPS = ("records", "documents", "checkpoints", "signals")
 
 
 class Intents:

@@ -85,8 +85,8 @@ class Answering:
         self.generator = generator
         self.max_question_chars = max_question_chars
         self._query_vectors = QuestionVectors(lambda q: self.embed_model.get_query_embedding(q))
-        # Set by the app: answers a question that asks for the checkpoint list itself.
-        self.checklist: Callable[[str, str | None], Answer | None] | None = None
+        # Set by the app: answer a question for the checkpoint list or the signals, if it is one.
+        self.routes: list[Callable[[str, str | None], Answer | None]] = []
         self.model_events: ModelEvents  # set by the app: what a sentence says of a model
 
     @property
@@ -115,7 +115,7 @@ class Answering:
         if empty:
             yield Answer(answer=self.message("empty_index"), status="insufficient_evidence")
             return
-        listed = self.checklist(question, vendor) if self.checklist else None
+        listed = next(filter(None, (route(question, vendor) for route in self.routes)), None)
         if listed is not None:
             if stream:
                 yield from words(listed)

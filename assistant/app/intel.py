@@ -21,7 +21,9 @@ from assistant.answering.pipeline import Answering
 from assistant.answering.records import FactAnswerer
 from assistant.app.following import build_watchlist
 from assistant.app.guards import ingestion, rechecks_followed, store_access, writes_index
+from assistant.app.signals import Signals
 from assistant.app.status import document_infos, health_of
+from assistant.app.uploads import add_files
 from assistant.briefing.asked import ChecklistQuestions
 from assistant.briefing.checkpoints import Briefing, Checklist, previous_briefing, run_briefing
 from assistant.briefing.render import render
@@ -34,17 +36,12 @@ from assistant.core.records import EvalResult, Workflow
 from assistant.core.report import IngestReport
 from assistant.providers.embeddings import model_for, vector_space
 from assistant.providers.llm import ProviderChain
+from assistant.signals.asked import SignalQuestions
 from assistant.storage.chunks import ChunkStore
 from assistant.storage.embedding_cache import CachingEmbedding, EmbeddingCache
 from assistant.storage.feedback import FeedbackStore
 from ingest.pipeline import Ingestor
-from ingest.uploads import (
-    Saved,
-    UploadError,
-    remove_stale_uploads,
-    save_upload,
-    upload_outcome,
-)
+from ingest.uploads import remove_stale_uploads
 from ingest.watcher import InboxWatcher
 
 logger = logging.getLogger(__name__)
@@ -95,12 +92,17 @@ class VendorIntel:
             settings.prompts_dir,
             lambda texts: self.cached_embed_model().get_text_embedding_batch(texts),
         )
-        self.answering.checklist = ChecklistQuestions(
-            self.answering,
-            Checklist.load(settings.prompts_dir),
-            self.vendors,
-            lambda: self.intents,
-        )
+        checklist = Checklist.load(settings.prompts_dir)
+        self.answering.routes = [
+            ChecklistQuestions(self.answering, checklist, self.vendors, lambda: self.intents),
+            SignalQuestions(
+                lambda: self.intents,
+                self.answering.embed_query,
+                lambda: self.catalog,
+                lambda wanted: self.signals.matching(wanted),
+                lambda source: self.ingestor.indexer.metadata_of(source),
+            ),
+        ]
 
     # -- the parts, made on first use ------------------------------------------------------
 
@@ -181,6 +183,13 @@ class VendorIntel:
         parts = (self.answering, self.ingestor, self._store_lock, brief, self.events)
         return build_watchlist(self.settings, *parts)
 
+    @cached_property
+    def signals(self) -> Signals:
+        """The events documents report, per vendor (see assistant/signals/)."""
+        embed = self.cached_embed_model().get_text_embedding_batch
+        parts = (self.store, self.ingestor, self._store_lock, embed, lambda: self.catalog)
+        return Signals(self.settings, *parts)
+
     @property
     def watchlist(self) -> Watchlist:
         """Followed questions, re-checked after each ingestion (see watching/watchlist.py)."""
@@ -207,8 +216,13 @@ class VendorIntel:
         return report
 
     def recheck_followed(self) -> None:
-        """Re-check the followed answers an ingestion may have changed; a failure is logged
-        and never fails the ingestion (the next one re-checks what this one missed)."""
+        """Read the signals of changed documents, then re-check the followed answers an
+        ingestion may have changed; a failure is logged and never fails the ingestion (the
+        next one does what this one missed)."""
+        try:
+            self.signals.sync()
+        except Exception:
+            logger.exception("Reading signals failed; the next ingestion retries")
         try:
             self.watchlist.recheck()
         except Exception:
@@ -252,25 +266,10 @@ class VendorIntel:
         self, uploads: Sequence[tuple[str, BinaryIO]], folder: str | None = None
     ) -> list[FileOutcome]:
         """Save uploads into the inbox and ingest them; one outcome per file, in order."""
-        inbox = self.settings.inbox_dir
         limit = self.settings.limits.max_upload_mb << 20
-        saved: list[tuple[str, Saved | None, str | None, str | None]] = []
-        for name, data in uploads:
-            try:
-                upload = save_upload(inbox, name, data, limit, folder)
-            except UploadError as exc:
-                saved.append((name, None, None, str(exc)))
-                continue
-            before = self.ingestor.indexer.metadata_of(upload.path.relative_to(inbox).as_posix())
-            saved.append((name, upload, before.get("file_sha256"), None))
-        paths = [upload.path for _, upload, _, _ in saved if upload is not None]
-        report = self.ingest(paths, progress=False) if paths else IngestReport()
-        return [
-            upload_outcome(upload, inbox, before, report, self.ingestor.indexer.metadata_of)
-            if upload is not None
-            else FileOutcome(source=name, status="refused", reason=refusal)
-            for name, upload, before, refusal in saved
-        ]
+        metadata_of = self.ingestor.indexer.metadata_of
+        ingest = lambda paths: self.ingest(paths, progress=False)  # noqa: E731
+        return add_files(self.settings.inbox_dir, limit, uploads, folder, ingest, metadata_of)
 
     @store_access
     def documents(self) -> list[DocumentInfo]:
@@ -343,7 +342,8 @@ class VendorIntel:
         asked, keep = vendors_to_brief(vendors, self.vendors(), self.catalog.canonical)
         checklist = Checklist.load(self.settings.prompts_dir)
         folder = self.settings.data_dir / "briefings"
-        return run_briefing(self.answering, checklist, asked, folder, today, save=keep and save)
+        signals = self.signals.matching
+        return run_briefing(self.answering, checklist, asked, folder, today, keep and save, signals)
 
     def checkpoints(self, vendors: list[str] | None = None, fmt: str = "md") -> str:
         """The briefing rendered as md, html or json."""
@@ -388,7 +388,7 @@ class VendorIntel:
             if notifier is not None:
                 notifier.stop()
             watchlist.store.close()
-        for name in ("feedback", "embedding_cache"):
+        for name in ("feedback", "embedding_cache", "signals"):
             if name in self.__dict__:
                 getattr(self, name).close()
         if "ingestor" in self.__dict__:

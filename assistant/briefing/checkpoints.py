@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from assistant.answering import eval_answers as ev
 from assistant.answering.cited import Cited, citations, fmt
 from assistant.answering.evidence import merged
+from assistant.briefing.signals import Listing, VendorSignals, briefing_start, vendor_signals
 from assistant.core.models import Answer, Citation
 from assistant.core.records import is_self_hosted
 from assistant.providers.llm import LLMUnavailableError
@@ -63,6 +64,7 @@ class VendorBriefing(BaseModel):
     summary: Answer | None = Field(
         None, description="An executive summary by the language model, when one is configured."
     )
+    signals: VendorSignals | None = None
 
 
 class Briefing(BaseModel):
@@ -361,11 +363,19 @@ def run_briefing(
     folder: Path,
     today: date | None = None,
     save: bool = True,
+    signals: Listing | None = None,
 ) -> Briefing:
     """Run the checklist for these vendors, compare with the previous run saved in `folder`,
-    and save this one there (when `save`)."""
-    briefing = CheckpointRunner(answering, checklist, today).run(vendors)
-    briefing.changes = changes_since(previous_briefing(folder), briefing)
+    add each vendor's signals (when listed) and save this one there (when `save`)."""
+    runner = CheckpointRunner(answering, checklist, today)
+    briefing = runner.run(vendors)
+    previous = previous_briefing(folder)
+    briefing.changes = changes_since(previous, briefing)
+    if signals is not None:
+        since = briefing_start(previous.generated_at if previous else None, runner.today)
+        stale_days = answering.settings.stale_after_days
+        for v in briefing.vendors:
+            v.signals = vendor_signals(signals, v.vendor, since, runner.today, stale_days)
     if not save:
         return briefing
     try:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from html import escape
 
 from assistant.briefing.checkpoints import Briefing, CheckpointResult, VendorBriefing
+from assistant.briefing.signals import VendorSignals
 from assistant.core.models import Citation
+from assistant.core.signals import Signal
 
 MARKS = {"evidence": "🟢 evidence", "partial": "🟡 partial", "gap": "🔴 gap"}
 COLOURS = {"evidence": "#1a7f37", "partial": "#9a6700", "gap": "#cf222e"}
@@ -41,7 +43,26 @@ def render_markdown(briefing: Briefing) -> str:
             for m in vendor.metrics:
                 c = m.citation
                 lines.append(f"- {m.name}: {m.figures} ({m.date}) — {c.source}, {c.locator}")
+        if vendor.signals:
+            lines += markdown_signals(vendor.signals)
     return "\n".join(lines) + "\n"
+
+
+def markdown_signals(signals: VendorSignals) -> list[str]:
+    lines = ["", f"### Signals since the last briefing (from {signals.since})", ""]
+    if signals.stale:
+        lines += [f"**{signals.stale}**", ""]
+    lines += [f"- {signal_line(s)}" for s in reversed(signals.signals)] or ["- None."]
+    lines += ["", "### Metrics to watch", ""]
+    for m in signals.watch:
+        sources = "; ".join(f"{c.source}, {c.locator}" for c in m.citations)
+        lines.append(f"- **{m.name}.** {m.stated}" + (f" ({sources})" if sources else ""))
+    return lines
+
+
+def signal_line(signal: Signal) -> str:
+    sources = "; ".join(f"{c.source}, {c.locator}" for c in signal.citations)
+    return f"{signal.date} [{signal.kind}] {signal.summary} — {sources}"
 
 
 def markdown_checkpoint(checkpoint: CheckpointResult) -> list[str]:
@@ -124,7 +145,27 @@ def html_vendor(vendor: VendorBriefing) -> str:
             for m in vendor.metrics
         )
         parts.append(f"<h3>Latest figures</h3><ul>{items}</ul>")
+    if vendor.signals:
+        parts.append(html_signals(vendor.signals))
     return "".join(parts)
+
+
+def html_signals(signals: VendorSignals) -> str:
+    stale = f"<p><strong>{escape(signals.stale)}</strong></p>" if signals.stale else ""
+    items = "".join(f"<li>{escape(signal_line(s))}</li>" for s in reversed(signals.signals))
+    watch = "".join(
+        f"<li><strong>{escape(m.name)}.</strong> {escape(m.stated)}"
+        + "".join(
+            f' <span class="sources">({escape(c.source)}, {escape(c.locator)})</span>'
+            for c in m.citations
+        )
+        + "</li>"
+        for m in signals.watch
+    )
+    return (
+        f"<h3>Signals since the last briefing (from {escape(signals.since)})</h3>{stale}"
+        f"<ul>{items or '<li>None.</li>'}</ul><h3>Metrics to watch</h3><ul>{watch}</ul>"
+    )
 
 
 def render(briefing: Briefing, fmt: str) -> str:

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from assistant.core.doc_types import doc_type_for
+from assistant.core.signals import Signal
 
 
 class Citation(BaseModel):
@@ -53,6 +54,7 @@ class Answer(BaseModel):
     # For the chat's table and chart; not part of the JSON answer.
     table: FactTable | None = Field(None, exclude=True)
     trend: list[EvalPoint] = Field(default_factory=list, exclude=True)
+    timeline: list[Signal] = Field(default_factory=list, exclude=True)  # events it says
     # The vendors an answer from the records is about: passages that support it come from them.
     focus: list[str] = Field(default_factory=list, exclude=True)
     # The snapshots it names to roll back to, as (vendor, snapshot id): their vendor's

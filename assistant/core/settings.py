@@ -146,7 +146,10 @@ class AnsweringSettings(Group):
     )
     answer_sentences: int = Field(3, ge=1, le=10, description="Most sentences in an answer.")
     stale_after_days: int = Field(
-        120, ge=1, description="Checkpoint evidence older than this is flagged as stale."
+        120,
+        ge=1,
+        description="Checkpoint evidence older than this is flagged as stale, and so is a "
+        "vendor with no signal for this long.",
     )
     regression_drop: float = Field(
         0.03, ge=0, description="An eval score falling more than this after an update is flagged."

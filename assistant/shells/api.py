@@ -38,6 +38,7 @@ from assistant.shells.guards import Access, ChatPage, inline_script_hashes, prot
 from assistant.shells.http import Intel, StrictJSONRoute, require_api_key
 from assistant.shells.mcp_server import mount_mcp
 from assistant.shells.openai_compat import router as openai_router
+from assistant.shells.signals_api import router as signals_router
 from assistant.shells.watchlist_api import router as watchlist_router
 
 logger = logging.getLogger(__name__)
@@ -237,6 +238,7 @@ def create_app(
     app.state.intel = None
     app.include_router(router)
     app.include_router(watchlist_router)
+    app.include_router(signals_router)
     app.include_router(openai_router)
     mcp = mount_mcp(app, settings, lambda: serving(app))
 

@@ -11,21 +11,17 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import chainlit as cl
-import plotly
-import plotly.graph_objects as go
 import yaml
 from chainlit.context import init_ws_context
 from chainlit.element import Element
 from chainlit.input_widget import InputWidget, Select
 from chainlit.session import WebsocketSession
-from plotly.subplots import make_subplots
 
 from assistant.app import VendorIntel
 from assistant.core.errors import SERVICE_ERRORS
 from assistant.core.models import (
     Answer,
     Citation,
-    EvalPoint,
     FactTable,
     FileOutcome,
     Restart,
@@ -34,6 +30,7 @@ from assistant.core.models import (
 from assistant.core.passwords import hash_password, verify_password
 from assistant.core.settings import Settings
 from assistant.core.tables import record_fields
+from assistant.shells.charts import timeline_figure, trend_figure
 from assistant.shells.chat_data import FeedbackOnlyDataLayer
 
 logger = logging.getLogger(__name__)
@@ -193,6 +190,9 @@ async def answer(intel: VendorIntel, text: str) -> None:
     if result.trend:
         figure = trend_figure(result.trend)
         elements.append(cl.Plotly(name="trend", figure=figure, display="inline"))
+    if result.timeline:
+        figure = timeline_figure(result.timeline)
+        elements.append(cl.Plotly(name="timeline", figure=figure, display="inline"))
     reply.elements = elements  # type: ignore[assignment]  # Chainlit types it with a TypeVar
     reply.actions = [follow_action(question, vendor)]
     await reply.send()
@@ -249,33 +249,6 @@ def markdown_table(table: FactTable) -> str:
     rule = "|" + "---|" * len(table.columns)
     rows = ["| " + " | ".join(cell or "-" for cell in row) + " |" for row in table.rows]
     return "\n".join([header, rule, *rows])
-
-
-def trend_figure(points: list[EvalPoint]) -> go.Figure:
-    """Score and p95 latency by date, one line per model; hover shows the version."""
-    figure = make_subplots(
-        rows=2, cols=1, shared_xaxes=True, subplot_titles=("Score", "p95 latency (ms)")
-    )
-    palette = plotly.colors.qualitative.Plotly
-    for index, model in enumerate(dict.fromkeys(p.model for p in points)):
-        series = [p for p in points if p.model == model]
-        dates = [p.date for p in series]
-        versions = [f"version {p.version or '?'}" for p in series]
-        scores = [p.score for p in series]
-        latencies = [p.latency_p95_ms for p in series]
-        line = {
-            "x": dates,
-            "text": versions,
-            "mode": "lines+markers",
-            "legendgroup": model,
-            "line": {"color": palette[index % len(palette)]},
-        }
-        figure.add_trace(go.Scatter(y=scores, name=model, **line), row=1, col=1)
-        figure.add_trace(
-            go.Scatter(y=latencies, name=model, showlegend=False, **line), row=2, col=1
-        )
-    figure.update_layout(height=480, margin={"l": 40, "r": 20, "t": 40, "b": 30})
-    return figure
 
 
 async def show_sources(citations: list[Citation], answer_id: str) -> None:

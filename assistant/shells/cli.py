@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from assistant.core.errors import EmbeddingModelError, StoreUnavailableError, VendorIntelError
 from assistant.core.models import Answer
 from assistant.core.settings import Settings
+from assistant.shells.cli_signals import add_signals_command
 from assistant.shells.cli_watchlist import watchlist_commands
 from assistant.shells.remote import (
     RemoteService,
@@ -391,6 +392,7 @@ def render_answer(answer: Answer) -> str:
 
 
 app.add_typer(watchlist_commands(service, render_answer), name="watchlist")
+add_signals_command(app, service)
 
 if __name__ == "__main__":
     app()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from contextlib import suppress
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +13,7 @@ import httpx
 
 from assistant.core.models import Answer, DocumentInfo
 from assistant.core.report import IngestReport
+from assistant.core.signals import Signal
 from assistant.core.watchlist import Followed, FollowedHistory
 
 if TYPE_CHECKING:
@@ -74,6 +76,10 @@ class RemoteService:
     def watchlist(self) -> RemoteWatchlist:
         return RemoteWatchlist(self)
 
+    @property
+    def signals(self) -> RemoteSignals:
+        return RemoteSignals(self)
+
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         return self._request(method, path, **kwargs).json()
 
@@ -113,6 +119,21 @@ class RemoteWatchlist:
 
     def unfollow(self, followed_id: int) -> None:
         self.remote._request("DELETE", f"/api/watchlist/{followed_id}")
+
+
+class RemoteSignals:
+    """The signals' listing, over the running server's API."""
+
+    def __init__(self, remote: RemoteService) -> None:
+        self.remote = remote
+
+    def listed(
+        self, vendor: str | None = None, since: date | None = None, kind: str | None = None
+    ) -> list[Signal]:
+        wanted = {"vendor": vendor, "since": since.isoformat() if since else None, "kind": kind}
+        params = {k: v for k, v in wanted.items() if v is not None}
+        found = self.remote._call("GET", "/api/signals", params=params)
+        return [Signal.model_validate(s) for s in found["signals"]]
 
 
 def reason(response: httpx.Response) -> str:

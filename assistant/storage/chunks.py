@@ -153,6 +153,10 @@ class ChunkStore:
         norms = np.linalg.norm(vectors, axis=1, keepdims=True) if len(rows) else 1.0
         return vectors / np.where(norms > 0, norms, 1.0)
 
+    def chunks_of(self, doc_ids: list[str]) -> list[BaseNode]:
+        """These documents' chunks with their text and metadata, in document order."""
+        return self.vector_store.nodes_of(doc_ids)
+
     def count(self) -> int:
         """Total number of chunks."""
         return self.engine.count()

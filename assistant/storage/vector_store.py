@@ -115,11 +115,20 @@ class HybridVectorStore(BasePydanticVectorStore):
             raise NotImplementedError("The chunk store lists all chunks; filter them after.")
         return [metadata_dict_to_node(hit.payload) for hit in self.hits([])]
 
-    def hits(self, keys: list[str], vectors: bool = False) -> list[Hit]:
-        """Every point, with these payload keys (all when none) and, if asked, its vectors."""
+    def hits(
+        self, keys: list[str], vectors: bool = False, where: tuple[Match, ...] = ()
+    ) -> list[Hit]:
+        """Every point (meeting the conditions), with these payload keys (all when none) and,
+        if asked, its vectors."""
         if not self._engine.exists():
             return []
-        return [hit for page in pages(self._engine, keys, vectors) for hit in page]
+        return [hit for page in pages(self._engine, keys, vectors, where) for hit in page]
+
+    def nodes_of(self, doc_ids: list[str]) -> list[BaseNode]:
+        """These documents' chunks, in document order."""
+        found = self.hits([], where=(Match(DOC_ID_KEY, tuple(doc_ids)),)) if doc_ids else []
+        nodes = [metadata_dict_to_node(hit.payload) for hit in found]
+        return sorted(nodes, key=lambda n: (n.ref_doc_id or "", n.metadata.get("chunk", 0)))
 
 
 def conditions(query: VectorStoreQuery) -> tuple[Match, ...]:

@@ -1,0 +1,1 @@
+"""Vendor signals: the events documents report, per vendor and in time order."""

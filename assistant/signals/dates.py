@@ -1,0 +1,81 @@
+"""The date a sentence states, as an ISO date: "2026-10-14", "14 October", "October 14, 2026",
+"1 June" (the year of the document), or inside a snapshot id ("...-20260903")."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
+_MONTH = (
+    "|".join(m.capitalize() for m in MONTHS) + "|" + "|".join(m[:3].capitalize() for m in MONTHS)
+)
+STATED = re.compile(
+    rf"\b(?P<iso>20\d\d-[01]\d-[0-3]\d)\b"
+    rf"|(?<=-)(?P<compact>20\d\d[01]\d[0-3]\d)\b"
+    rf"|\b(?P<day>\d{{1,2}})\s+(?P<month>{_MONTH})\.?(?:,?\s+(?P<year>20\d\d))?\b"
+    rf"|\b(?P<month2>{_MONTH})\.?\s+(?P<day2>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<year2>20\d\d))?\b"
+)
+# A date without a year after its document's date by more than this is of the year before.
+AHEAD = timedelta(days=62)
+
+
+# A date after these words bounds a period or sets a deadline ("the quarter ended 30 June",
+# "callable until 2027-03-30"): it is not when something happened.
+BOUND = re.compile(
+    r"\b(?:ended|ending|ends|until|till|through|by|before|to|due)\s+(?:the\s+|at\s+least\s+)?$",
+    re.I,
+)
+
+
+def stated_date(text: str, published: date | None) -> date | None:
+    """The first date a sentence states for what it reports (not a period's end or a
+    deadline); a day and month take the document's year."""
+    for match in STATED.finditer(text):
+        if BOUND.search(text[max(0, match.start() - 24) : match.start()]):
+            continue
+        found = from_match(match, published)
+        if found is not None:
+            return found
+    return None
+
+
+def from_match(match: re.Match[str], published: date | None) -> date | None:
+    groups = match.groupdict()
+    try:
+        if groups["iso"]:
+            return date.fromisoformat(groups["iso"])
+        if groups["compact"]:
+            c = groups["compact"]
+            return date(int(c[:4]), int(c[4:6]), int(c[6:]))
+        day, month = groups["day"] or groups["day2"], groups["month"] or groups["month2"]
+        year = groups["year"] or groups["year2"]
+        number = MONTHS.index(next(m for m in MONTHS if m.startswith(month.lower()[:3]))) + 1
+        if year:
+            return date(int(year), number, int(day))
+        if published is None:
+            return None
+        guess = date(published.year, number, int(day))
+        return guess.replace(year=guess.year - 1) if guess - published > AHEAD else guess
+    except ValueError:  # "31 June", or a product number that looks like a date
+        return None
+
+
+def iso_date(value: object) -> date | None:
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
