@@ -47,6 +47,7 @@ def main() -> None:
         run("store.py", "--chunks", "10000")
     run("startup.py")
     run("watchlist.py")
+    run("signals.py")
     run("answers.py")
 
 
