@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from assistant.app import VendorIntel
-from assistant.app import intel as intel_module
+from assistant.app import uploads as uploads_module
 from ingest.chunking import LocatedSplitter
 from tests.builders import markdown, write, write_docx_bomb, write_pdf_bomb
 from tests.conftest import Served, cli_env, run_cli, serving, wait_for
@@ -251,14 +251,14 @@ def test_concurrent_uploads_of_one_name_are_told_what_became_of_them(
     intel: VendorIntel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     both_saved = threading.Barrier(2)
-    save = intel_module.save_upload
+    save = uploads_module.save_upload
 
     def save_then_wait(*args: Any, **kwargs: Any) -> Any:
         saved = save(*args, **kwargs)
         both_saved.wait()  # the second upload overwrites the first before either is indexed
         return saved
 
-    monkeypatch.setattr(intel_module, "save_upload", save_then_wait)
+    monkeypatch.setattr(uploads_module, "save_upload", save_then_wait)
     outcomes: dict[str, str] = {}
 
     def upload(text: str) -> None:
