@@ -155,7 +155,9 @@ def test_editing_one_file_re_embeds_only_that_file(
     report = intel.ingest(progress=False)
 
     assert (report.added, report.updated, report.unchanged) == (0, 1, 8)
-    assert len(embed_counter.texts) == 1 and "raised prices" in embed_counter.texts[0]
+    # The edited file's one chunk, then its sentence, read once for the vendor signals.
+    chunk_text, sentence = embed_counter.texts
+    assert "raised prices" in chunk_text and sentence == "Anthropic raised prices for Claude Opus."
     (chunk,) = chunks_of(intel, "articles/claude.txt")
     assert "raised prices" in str(chunk["_node_content"])
     assert "banks" not in str(chunk["_node_content"])
