@@ -26,7 +26,9 @@ WITHIN_DAYS = 7
 
 def matches(signal: Signal, event: dict[str, str]) -> bool:
     apart = abs((date.fromisoformat(signal.date) - date.fromisoformat(event["date"])).days)
-    return signal.vendor == event["vendor"] and signal.kind == event["kind"] and apart <= 7
+    return (
+        signal.vendor == event["vendor"] and signal.kind == event["kind"] and apart <= WITHIN_DAYS
+    )
 
 
 def main() -> None:

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 
 from assistant.core.errors import RequestError
 from assistant.core.signals import SIGNAL_KINDS, Signal, SignalFilter
-from assistant.signals.dates import iso_date
 from assistant.signals.extract import DocumentText, EventReader
 from assistant.signals.kinds import EventKinds
 from assistant.signals.timeline import signals_from
 from assistant.storage.signals import SignalStore
+from ingest.metadata import parse_date
 
 if TYPE_CHECKING:
     from llama_index.core.schema import Document
@@ -73,7 +73,7 @@ class Signals:
         text = DocumentText(
             source=doc.doc_id,
             doc_type=str(meta.get("doc_type", "note")),
-            published=iso_date(meta.get("published")),
+            published=parse_date(meta.get("published")),
             vendors=list(meta.get("vendors", [])),
             chunks=chunks,
             title=str(meta.get("title", "")),

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from pydantic import BaseModel, Field
 
 from assistant.core.signals import Signal, SignalCitation, SignalFilter
+from ingest.metadata import parse_date
 
 FIRST_WINDOW_DAYS = 90  # with no briefing before, the signals of the 90 days it looks ahead
 # The metrics to watch, each from the signals of one kind.
@@ -67,9 +68,4 @@ def watched(signals: list[Signal]) -> list[WatchedMetric]:
 
 def briefing_start(previous_run: str | None, today: date) -> date:
     """Signals are listed from the last briefing's date, else from 90 days back."""
-    if previous_run:
-        try:
-            return date.fromisoformat(previous_run[:10])
-        except ValueError:
-            pass
-    return today - timedelta(days=FIRST_WINDOW_DAYS)
+    return parse_date(previous_run) or today - timedelta(days=FIRST_WINDOW_DAYS)

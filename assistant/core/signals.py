@@ -3,7 +3,7 @@ document's own words with its citations, and the filters they are listed by."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from pydantic import BaseModel, Field
@@ -41,8 +41,7 @@ class Signal(BaseModel):
 
 @dataclass(frozen=True)
 class Mention:
-    """One document's report of an event: the sentence saying it, where it stands, and its
-    embedding (to tell whether two documents report the same event)."""
+    """One document's report of an event: the sentence saying it and where it stands."""
 
     source: str
     vendor: str
@@ -52,7 +51,6 @@ class Mention:
     quote: str
     locator: str
     score: float
-    vector: list[float] = field(default_factory=list, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -8,18 +8,19 @@ import re
 from collections.abc import Callable
 from datetime import date
 
-from assistant.answering.cited import listed
+from assistant.answering.cited import Cited, citations, listed
 from assistant.answering.intents import Intents
+from assistant.answering.slots import MONTH_NAMES, MONTHS
 from assistant.answering.terms import without_names
 from assistant.core.catalog import VendorCatalog
-from assistant.core.models import Answer, Citation
+from assistant.core.models import Answer
 from assistant.core.signals import SIGNAL_KINDS, Signal, SignalFilter
-from assistant.signals.dates import MONTHS, iso_date
+from ingest.metadata import parse_date
 
 SIGNALS_FIT = 0.38  # how well a question (its names left out) must fit a signals question
 SIGNALS_MARGIN = 0.05  # and by how much better than every other intent
 SHOWN = 8  # events said in an answer, newest first; the timeline shows them all
-_MONTH = "|".join(MONTHS)
+_MONTH = "|".join(MONTH_NAMES)
 SINCE = re.compile(
     rf"\b(?:since|after|from)\s+(?:(?P<iso>20\d\d-[01]\d-[0-3]\d)|(?:(?P<day>\d{{1,2}})\s+)?"
     rf"(?P<month>{_MONTH})(?:\s+(?P<year>20\d\d))?)\b",
@@ -78,8 +79,8 @@ def since_date(question: str, today: date) -> date | None:
     match = SINCE.search(question)
     if match:
         if match.group("iso"):
-            return iso_date(match.group("iso"))
-        month = MONTHS.index(match.group("month").lower()) + 1
+            return parse_date(match.group("iso"))
+        month = MONTHS[match.group("month").lower()]
         year = int(match.group("year") or today.year)
         start = date(year, month, int(match.group("day") or 1))
         return start.replace(year=year - 1) if start > today and not match.group("year") else start
@@ -106,64 +107,34 @@ def said(
     metadata_of: Metadata,
 ) -> Answer:
     """Each event as its date, kind and cited summary, newest first."""
-    scope = " ".join(
-        filter(
-            None,
-            [
-                f"of kind {kind}" if kind else "",
-                f"for {listed(vendors)}" if vendors else "",
-                f"since {since.isoformat()}" if since else "",
-            ],
+    scope = [
+        part
+        for part in (
+            f"of kind {kind}" if kind else "",
+            f"for {listed(vendors)}" if vendors else "",
+            f"since {since.isoformat()}" if since else "",
         )
-    )
+        if part
+    ]
     if not found:
-        reply = f"The documents report no events {scope}.".replace("  ", " ")
+        reply = " ".join(["The documents report no events", *scope]) + "."
         return Answer(answer=reply, status="insufficient_evidence")
-    citations: list[Citation] = []
-    numbers: dict[tuple[str, str], int] = {}
-    sentences = []
+    out = Cited()
     newest = sorted(found, key=lambda s: s.date, reverse=True)
     for signal in newest[:SHOWN]:
-        marks = "".join(
-            f"[{cite(c.source, c.locator, c.quote, citations, numbers, metadata_of)}]"
-            for c in signal.citations
-        )
+        numbers = [out.cite(c.source, c.locator, c.quote) for c in signal.citations]
         who = "" if len(vendors) == 1 else f"{signal.vendor}, "
-        sentences.append(
-            f"{signal.date} ({who}{signal.kind}): {signal.summary.rstrip('.')} {marks}."
-        )
-    opening = f"The documents report {len(found)} event{'s' if len(found) != 1 else ''} {scope}:"
-    if len(newest) > SHOWN:
-        earlier = len(newest) - SHOWN
-        sentences.append(
+        out.say(f"{signal.date} ({who}{signal.kind}): {signal.summary}", *numbers)
+    count = f"{len(found)} event{'s' if len(found) != 1 else ''}"
+    lines = [" ".join(["The documents report", count, *scope]) + ":", *out.sentences]
+    earlier = len(newest) - SHOWN
+    if earlier > 0:
+        lines.append(
             f"{earlier} earlier {'one is' if earlier == 1 else 'ones are'} on the timeline."
         )
-    answer = " ".join([opening.replace("  ", " ").replace(" :", ":"), *sentences])
-    return Answer(answer=answer, status="answered", citations=citations, timeline=found)
-
-
-def cite(
-    source: str,
-    locator: str,
-    quote: str,
-    citations: list[Citation],
-    numbers: dict[tuple[str, str], int],
-    metadata_of: Metadata,
-) -> int:
-    key = (source, locator)
-    if key not in numbers:
-        meta = metadata_of(source)
-        numbers[key] = len(citations) + 1
-        citations.append(
-            Citation(
-                n=numbers[key],
-                source=source,
-                title=meta.get("title", source),
-                doc_type=meta.get("doc_type", "note"),
-                published=meta.get("published", ""),
-                locator=locator,
-                quote=quote,
-                score=1.0,
-            )
-        )
-    return numbers[key]
+    return Answer(
+        answer=" ".join(lines),
+        status="answered",
+        citations=citations(out, metadata_of),
+        timeline=found,
+    )

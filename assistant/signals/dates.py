@@ -6,23 +6,9 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-MONTHS = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-]
-_MONTH = (
-    "|".join(m.capitalize() for m in MONTHS) + "|" + "|".join(m[:3].capitalize() for m in MONTHS)
-)
+from assistant.answering.slots import MONTH_NAMES, MONTHS
+
+_MONTH = "|".join(MONTH_NAMES) + "|" + "|".join(m[:3] for m in MONTH_NAMES)
 STATED = re.compile(
     rf"\b(?P<iso>20\d\d-[01]\d-[0-3]\d)\b"
     rf"|(?<=-)(?P<compact>20\d\d[01]\d[0-3]\d)\b"
@@ -63,7 +49,7 @@ def from_match(match: re.Match[str], published: date | None) -> date | None:
             return date(int(c[:4]), int(c[4:6]), int(c[6:]))
         day, month = groups["day"] or groups["day2"], groups["month"] or groups["month2"]
         year = groups["year"] or groups["year2"]
-        number = MONTHS.index(next(m for m in MONTHS if m.startswith(month.lower()[:3]))) + 1
+        number = next(n for name, n in MONTHS.items() if name.startswith(month.lower()[:3]))
         if year:
             return date(int(year), number, int(day))
         if published is None:
@@ -71,11 +57,4 @@ def from_match(match: re.Match[str], published: date | None) -> date | None:
         guess = date(published.year, number, int(day))
         return guess.replace(year=guess.year - 1) if guess - published > AHEAD else guess
     except ValueError:  # "31 June", or a product number that looks like a date
-        return None
-
-
-def iso_date(value: object) -> date | None:
-    try:
-        return date.fromisoformat(str(value)[:10])
-    except ValueError:
         return None

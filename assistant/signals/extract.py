@@ -58,14 +58,10 @@ class Found:
     sentence: Sentence
     order: int
     vendor: str
+    named: bool  # the sentence names its vendor (by any of its names)
     kind: str
     day: date | None
     weight: float
-    vector: np.ndarray
-
-    @property
-    def named(self) -> bool:
-        return self.vendor.lower() in self.sentence.text.lower()
 
 
 class EventReader:
@@ -82,23 +78,24 @@ class EventReader:
         sentences = reported(hits)
         if not sentences:
             return []
-        reported_on = report_date(sentences, document.published)
+        in_lead = lead_date(sentences, document.published)
+        reported_on = in_lead or document.published  # the report's own date
         vectors = np.asarray(self.embed([s.text for _, s in sentences]), dtype=np.float32)
         kinds = self.kinds.classify(vectors)
         found = [
             f
-            for (order, s), v, (kind, _, margin) in zip(sentences, vectors, kinds, strict=True)
-            if (f := self.found(document, order, s, v, kind, margin)) is not None
+            for (order, s), (kind, _, margin) in zip(sentences, kinds, strict=True)
+            if (f := self.found(document, order, s, kind, margin)) is not None
         ]
         events = grouped(found, reported_on)[:PER_DOCUMENT]
-        return [as_mention(document.source, hits, event, reported_on) for event in events]
+        stated = in_lead is not None
+        return [as_mention(document.source, hits, e, reported_on, stated) for e in events]
 
     def found(
         self,
         document: DocumentText,
         order: int,
         sentence: Sentence,
-        vector: np.ndarray,
         kind: str,
         margin: float,
     ) -> Found | None:
@@ -114,7 +111,7 @@ class EventReader:
         if day is None and (order >= LEAD or not named):
             return None
         weight = margin + LEAD_WEIGHT * (order < LEAD) + DATED_WEIGHT * (day is not None)
-        return Found(sentence, order, vendor, kind, day, weight, vector)
+        return Found(sentence, order, vendor, bool(named), kind, day, weight)
 
     def subject(self, document: DocumentText) -> str | None:
         """The vendor a document is about, when it is about one: the one its title names,
@@ -146,14 +143,13 @@ def in_table(hit: NodeWithScore, sentence: Sentence) -> bool:
     return first < len(lines) and bool(TABLE_ROW.match(lines[first]))
 
 
-def report_date(sentences: list[tuple[int, Sentence]], published: date | None) -> date | None:
-    """The report's own date: the first its lead states (a byline, "on 2026-04-22"), else
-    its document's."""
+def lead_date(sentences: list[tuple[int, Sentence]], published: date | None) -> date | None:
+    """The first date a report's lead states (a byline, "on 2026-04-22"), if any."""
     for order, sentence in sentences:
         day = stated_date(sentence.text, published) if order < LEAD else None
         if day is not None:
             return day
-    return published
+    return None
 
 
 def grouped(found: list[Found], reported_on: date | None) -> list[list[Found]]:
@@ -179,9 +175,14 @@ def grouped(found: list[Found], reported_on: date | None) -> list[list[Found]]:
 
 
 def as_mention(
-    source: str, hits: list[NodeWithScore], event: list[Found], reported_on: date | None
+    source: str,
+    hits: list[NodeWithScore],
+    event: list[Found],
+    reported_on: date | None,
+    stated: bool,
 ) -> Mention:
-    """An event in its first sentence that states its date or names its vendor."""
+    """An event in its first sentence that states its date or names its vendor, dated by
+    the text (its own sentences, else the report's `stated` date) or by its document."""
     said = min(event, key=lambda f: (f.day is None, not f.named, f.order))
     day = next((f.day for f in event if f.day is not None), None)
     when = day or reported_on
@@ -189,10 +190,9 @@ def as_mention(
         source=source,
         vendor=said.vendor,
         date=when.isoformat() if when else "",
-        dated=day is not None or reported_on is not None,
+        dated=day is not None or stated,
         kind=said.kind,
         quote=said.sentence.text,
         locator=quote_locator(hits[said.sentence.hit].node.metadata, [said.sentence]),
         score=round(max(f.weight for f in event), 4),
-        vector=said.vector.tolist(),
     )

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from assistant.answering.model_events import unit
 from assistant.core.signals import SIGNAL_KINDS
 
 Embed = Callable[[list[str]], list[list[float]]]
@@ -44,10 +45,3 @@ class EventKinds:
             kind = max(best, key=best.__getitem__)
             out.append((kind, best[kind], best[kind] - other))
         return out
-
-
-def unit(vectors: np.ndarray) -> np.ndarray:
-    if vectors.size == 0:
-        return vectors
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.where(norms > 0, norms, 1.0)

@@ -3,9 +3,8 @@ events it reports (Mention rows). A document's rows are replaced in one transact
 
 from __future__ import annotations
 
+from dataclasses import astuple, fields
 from pathlib import Path
-
-import numpy as np
 
 from assistant.core.signals import Mention
 from assistant.storage.sqlite import open_sqlite
@@ -14,11 +13,12 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS read (source TEXT PRIMARY KEY, sha TEXT);
 CREATE TABLE IF NOT EXISTS mentions (
     source TEXT, vendor TEXT, date TEXT, dated INTEGER, kind TEXT, quote TEXT, locator TEXT,
-    score REAL, vector BLOB
+    score REAL
 );
 CREATE INDEX IF NOT EXISTS mentions_of ON mentions (source);
 """
-COLUMNS = "source, vendor, date, dated, kind, quote, locator, score, vector"
+FIELDS = [f.name for f in fields(Mention)]
+COLUMNS = ", ".join(FIELDS)
 
 
 class SignalStore:
@@ -32,24 +32,11 @@ class SignalStore:
 
     def replace(self, source: str, sha: str, mentions: list[Mention]) -> None:
         """A document's events, as read from the file with this hash (none: it reports none)."""
-        rows = [
-            (
-                m.source,
-                m.vendor,
-                m.date,
-                int(m.dated),
-                m.kind,
-                m.quote,
-                m.locator,
-                m.score,
-                np.asarray(m.vector, dtype=np.float32).tobytes(),
-            )
-            for m in mentions
-        ]
+        rows = [astuple(m) for m in mentions]  # its fields are the columns, in order
         with self._lock, self._db:
             self._db.execute("DELETE FROM mentions WHERE source = ?", (source,))
             self._db.executemany(
-                f"INSERT INTO mentions ({COLUMNS}) VALUES ({', '.join('?' * 9)})", rows
+                f"INSERT INTO mentions ({COLUMNS}) VALUES ({', '.join('?' * len(FIELDS))})", rows
             )
             self._db.execute("INSERT OR REPLACE INTO read VALUES (?, ?)", (source, sha))
 
@@ -62,21 +49,14 @@ class SignalStore:
     def mentions(self) -> list[Mention]:
         with self._lock:
             rows = self._db.execute(f"SELECT {COLUMNS} FROM mentions").fetchall()
-        return [
-            Mention(
-                source,
-                vendor,
-                day,
-                bool(dated),
-                kind,
-                quote,
-                locator,
-                score,
-                np.frombuffer(vector, dtype=np.float32).tolist(),
-            )
-            for source, vendor, day, dated, kind, quote, locator, score, vector in rows
-        ]
+        return [from_row(row) for row in rows]
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def from_row(row: tuple[object, ...]) -> Mention:
+    read = dict(zip(FIELDS, row, strict=True))
+    read["dated"] = bool(read["dated"])  # SQLite keeps it as 0 or 1
+    return Mention(**read)  # type: ignore[arg-type]  # the columns are Mention's fields
