@@ -3,7 +3,6 @@ ingestion (the signals file always follows the index), listed with filters, and 
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 from datetime import date
@@ -18,14 +17,14 @@ from assistant.storage.signals import SignalStore
 from ingest.metadata import parse_date
 
 if TYPE_CHECKING:
-    from llama_index.core.schema import Document
+    from llama_index.core.schema import BaseNode, Document
 
     from assistant.core.catalog import VendorCatalog
     from assistant.core.settings import Settings
     from assistant.storage.chunks import ChunkStore
     from ingest.pipeline import Ingestor
 
-logger = logging.getLogger(__name__)
+READ_BATCH = 64  # documents whose sentences are embedded together
 Embed = Callable[[list[str]], list[list[float]]]
 
 
@@ -62,23 +61,20 @@ class Signals:
                 for source, doc in indexed.items()
                 if read.get(source) != str(doc.metadata.get("file_sha256", ""))
             ]
-            for doc in changed:
-                self.read_document(doc)
+            for start in range(0, len(changed), READ_BATCH):
+                self.read_documents(changed[start : start + READ_BATCH])
             return len(changed)
 
-    def read_document(self, doc: Document) -> None:
+    def read_documents(self, docs: list[Document]) -> None:
+        """Read these documents' events (their sentences embedded together) and store them."""
         with self.store_lock:
-            chunks = self.chunks.chunks_of([doc.doc_id])
-        meta = doc.metadata
-        text = DocumentText(
-            source=doc.doc_id,
-            doc_type=str(meta.get("doc_type", "note")),
-            published=parse_date(meta.get("published")),
-            vendors=list(meta.get("vendors", [])),
-            chunks=chunks,
-            title=str(meta.get("title", "")),
-        )
-        self.store.replace(doc.doc_id, str(meta.get("file_sha256", "")), self.reader.mentions(text))
+            chunks = self.chunks.chunks_of([doc.doc_id for doc in docs])
+        by_document: dict[str, list[BaseNode]] = {}
+        for chunk in chunks:
+            by_document.setdefault(chunk.ref_doc_id or "", []).append(chunk)
+        texts = [document_text(doc, by_document.get(doc.doc_id, [])) for doc in docs]
+        for doc, mentions in zip(docs, self.reader.read(texts), strict=True):
+            self.store.replace(doc.doc_id, str(doc.metadata.get("file_sha256", "")), mentions)
 
     def listed(
         self, vendor: str | None = None, since: date | None = None, kind: str | None = None
@@ -94,3 +90,15 @@ class Signals:
 
     def close(self) -> None:
         self.store.close()
+
+
+def document_text(doc: Document, chunks: list[BaseNode]) -> DocumentText:
+    meta = doc.metadata
+    return DocumentText(
+        source=doc.doc_id,
+        doc_type=str(meta.get("doc_type", "note")),
+        published=parse_date(meta.get("published")),
+        vendors=list(meta.get("vendors", [])),
+        chunks=chunks,
+        title=str(meta.get("title", "")),
+    )

@@ -70,18 +70,31 @@ class EventReader:
         self.embed = embed
         self.detect = detect
 
-    def mentions(self, document: DocumentText) -> list[Mention]:
-        """The events a document reports, at most PER_DOCUMENT, clearest first."""
-        if document.doc_type in RECORD_TYPES or not document.chunks:
-            return []
-        hits = [NodeWithScore(node=chunk, score=1.0) for chunk in document.chunks]
-        sentences = reported(hits)
+    def read(self, documents: Sequence[DocumentText]) -> list[list[Mention]]:
+        """The events each document reports, at most PER_DOCUMENT each, clearest first. The
+        documents' sentences are embedded in one call: one batch runs faster than many."""
+        prepared = [sentences_of(d) for d in documents]
+        texts = [s.text for _, sentences in prepared for _, s in sentences]
+        vectors = np.asarray(self.embed(texts), dtype=np.float32) if texts else None
+        kinds = self.kinds.classify(vectors) if vectors is not None else []
+        out, start = [], 0
+        for document, (hits, sentences) in zip(documents, prepared, strict=True):
+            end = start + len(sentences)
+            out.append(self.events(document, hits, sentences, kinds[start:end]))
+            start = end
+        return out
+
+    def events(
+        self,
+        document: DocumentText,
+        hits: list[NodeWithScore],
+        sentences: list[tuple[int, Sentence]],
+        kinds: list[tuple[str, float, float]],
+    ) -> list[Mention]:
         if not sentences:
             return []
         in_lead = lead_date(sentences, document.published)
         reported_on = in_lead or document.published  # the report's own date
-        vectors = np.asarray(self.embed([s.text for _, s in sentences]), dtype=np.float32)
-        kinds = self.kinds.classify(vectors)
         found = [
             f
             for (order, s), (kind, _, margin) in zip(sentences, kinds, strict=True)
@@ -120,6 +133,17 @@ class EventReader:
         if len(titled) == 1:
             return titled[0]
         return document.vendors[0] if len(document.vendors) == 1 else None
+
+
+def sentences_of(
+    document: DocumentText,
+) -> tuple[list[NodeWithScore], list[tuple[int, Sentence]]]:
+    """A document's chunks as passages, and the sentences of them that could report an
+    event (none for records)."""
+    if document.doc_type in RECORD_TYPES:
+        return [], []
+    hits = [NodeWithScore(node=chunk, score=1.0) for chunk in document.chunks]
+    return hits, reported(hits)
 
 
 def reported(hits: list[NodeWithScore]) -> list[tuple[int, Sentence]]:
