@@ -156,6 +156,19 @@ def test_sentence_splitting_keeps_abbreviations_and_versions_whole() -> None:
     ]
 
 
+def test_a_table_of_labels_with_a_blank_header_is_said_label_by_label() -> None:
+    text = (
+        "| | |\n"
+        "|---|---|\n"
+        "| Horizon | 2026-Q4 to 2027-Q3 (twelve months) |\n"
+        "| Presented by | Ines Duarte, account director |\n"
+    )
+    assert [span.text for span in split_passage(text)] == [
+        "Horizon: 2026-Q4 to 2027-Q3 (twelve months).",
+        "Presented by: Ines Duarte, account director.",
+    ]
+
+
 def test_hard_wrapped_paragraphs_rejoin_and_keep_their_lines() -> None:
     text = (
         "# Renewal terms\n"

@@ -65,8 +65,9 @@ def blocks_of(text: str, line_per_block: bool) -> list[list[tuple[int, str]]]:
 
 
 def row_sentence(header: list[str] | None, cells: list[str]) -> str:
-    """A table row said with its column names: 'For model m-3, input $1.80, output $5.40.'"""
-    if header and len(header) == len(cells):
+    """A table row said with its column names: 'For model m-3, input $1.80, output $5.40.'
+    A header of blank cells names nothing: its rows are said as they are."""
+    if header and any(header) and len(header) == len(cells):
         names = [h[:1].lower() + h[1:] if h[1:2].islower() else h for h in header]
         rest = [f"{h} {c}" for h, c in zip(names[1:], cells[1:], strict=True) if c]
         return f"For {names[0]} {cells[0]}, " + ", ".join(rest) + "."
