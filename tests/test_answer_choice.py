@@ -1,7 +1,8 @@
 """Which sentences make an answer: the kind of document a question asks of comes first, a part
-asking "when?" takes a sentence with a date or is named as unanswered, a sentence that points
-back ("Both are ...") keeps the sentence it points to, headings are never cited, and a table
-row is never cut between chunks. The inbox is a freight forwarder's, written for these tests."""
+asking "when?" takes a sentence with a date (when something happened, not a deadline) or is
+named as unanswered, a sentence that points back ("Both are ...") keeps the sentence it points
+to, headings are never cited, and a table row is never cut between chunks. The inbox is a
+freight forwarder's, written for these tests."""
 
 from __future__ import annotations
 
@@ -84,6 +85,16 @@ def test_a_part_asking_when_needs_a_date_or_is_named_as_unanswered(
     answer = forwarder.ask("Who will lead the Kestrel Labs research lab, and when does she start?")
     assert "hired Ingrid Solberg to lead its new research lab" in answer.answer
     assert 'The passages found do not answer "when does she start"' in answer.answer
+
+
+def test_asked_when_something_happened_a_deadline_is_not_its_date(
+    forwarder: VendorIntel,
+) -> None:
+    answer = forwarder.ask("Was Northwind unavailable, and when?")
+    assert "went down across the Rotterdam region on 9 March" in answer.answer
+    assert "due by 2026-03-23" not in answer.answer
+    answer = forwarder.ask("Has Northwind had an incident, and when?")
+    assert "went down across the Rotterdam region on 9 March" in answer.answer
 
 
 def test_a_sentence_pointing_back_keeps_the_sentence_it_points_to(forwarder: VendorIntel) -> None:

@@ -59,7 +59,8 @@ OpenAI gives 120 days' written notice before it retires a model family.
 OUTAGE = (
     "Gemini 3 Flash was unavailable in europe-west1 for 95 minutes on 2026-11-03, Google said. "
     "Customers covered by the Vertex AI agreement can claim service credits for the month. "
-    "Claims must be filed by 2026-12-31."
+    "Claims must be filed by 2026-12-31. "
+    "Google's incident report is due by 2026-11-17."
 )
 PRICING = (
     "Google showed Gemini 4 Ultra to enterprise customers in Zurich this week. "
@@ -139,6 +140,14 @@ def test_each_part_gets_the_sentence_with_the_value_it_asks_for(tidewater: Vendo
     assert "Claims must be filed by 2026-12-31" in answer.answer
 
 
+def test_one_sentence_that_answers_every_part_is_the_whole_answer(tidewater: VendorIntel) -> None:
+    answer = tidewater.ask("When was Gemini 3 Flash down, and for how long?")
+    assert answer.answer == (
+        "Gemini 3 Flash was unavailable in europe-west1 for 95 minutes on 2026-11-03, "
+        "Google said [1]."
+    )
+
+
 def test_a_part_that_nothing_answers_is_named(tidewater: VendorIntel) -> None:
     answer = tidewater.ask(
         "Who signed the agreement with Cohere, and how many seats does the agreement cover?"
@@ -212,6 +221,9 @@ def test_support_for_a_fallback_answer_is_about_the_fallback_vendor(
     )
     assert answer.answer.startswith("The fallback for claim-letter-drafting is gemini-3-flash")
     assert "2026-11-03" in answer.answer
+    # Asked about the vendor, the workflow's evals and terms are not what the user wants.
+    assert "eval run" not in answer.answer
+    assert [c.source for c in answer.citations] == ["registry/workflows.yaml", "news/outage.md"]
 
 
 def test_the_checkpoint_list_for_a_vendor_comes_from_the_checklist(tidewater: VendorIntel) -> None:

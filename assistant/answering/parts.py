@@ -28,6 +28,7 @@ from assistant.answering.terms import (
     counted,
     dated_in,
     states_new_facts,
+    states_value,
     wanted_value,
 )
 from assistant.storage.sparse import tokens
@@ -101,7 +102,7 @@ def per_part(
         if total > best_total:
             best, best_total = choice, total
     unanswered = [part for part, i in zip(parts, best, strict=True) if i is None]
-    return [scored[i] for i in best if i is not None], unanswered
+    return [scored[i] for i in dict.fromkeys(best) if i is not None], unanswered
 
 
 def joint_fit(
@@ -113,15 +114,17 @@ def joint_fit(
 ) -> float:
     """How well one sentence per part answers them together: their `margins` (fit above the
     evidence threshold: a part left unanswered counts nothing), more when they come
-    from one source and when a part pointing back gets the sentence after another. A
-    sentence twice, two saying the same, or a part pointing back ("when does she start?")
-    answered from another document than the rest do not count (minus one)."""
+    from one source and when a part pointing back gets the sentence after another. Two
+    sentences saying the same, or a part pointing back ("when does she start?")
+    answered from another document than the rest do not count (minus one). One sentence may
+    answer several parts ("down when, and for how long?": "down for 95 minutes on 3 November")."""
     chosen = [(p, i) for p, i in enumerate(choice) if i is not None]
-    items = [scored[i] for _, i in chosen]
+    items = [scored[i] for i in dict.fromkeys(i for _, i in chosen)]
     if any(near_duplicate(item, items[:n]) for n, item in enumerate(items)):
         return -1.0
     sources = [item[1].source for item in items]
-    if any(parts[p].points_back and elsewhere(n, sources) for n, (p, _) in enumerate(chosen)):
+    per_part = [scored[i][1].source for _, i in chosen]
+    if any(parts[p].points_back and elsewhere(n, per_part) for n, (p, _) in enumerate(chosen)):
         return -1.0
     follows = sum(
         parts[p].points_back and any(scored[i][1].text in after[j] for _, j in chosen if j != i)
@@ -170,7 +173,7 @@ def part_fit(
         )
         + (1 - PART_WEIGHT) * score
         + FACT_WEIGHT * states_new_facts(sentence.text, question)
-        - OFF_TOPIC * bool(value and not value.search(sentence.text))
+        - OFF_TOPIC * (not states_value(value, part.text, sentence.text))
         + FACT_WEIGHT * bool(months and of_months(months, sentence, hits[sentence.hit]))
         - OFF_TOPIC * (not part.is_about(sentence, hits[sentence.hit]))
         - OFF_TOPIC * (count is not None and not mentions(hits[sentence.hit], count))

@@ -31,11 +31,14 @@ TREND_SERIES = 4  # most model series in one trend answer
 PARITY_WORKFLOWS = 3
 VERSION_LINES = 4
 # "the vendor behind our X": a way of naming the company that serves X, said by its name
-VENDOR_OF = re.compile(
+_VENDOR_OF = (
     r"\b(?:the\s+)?(?:vendor|provider|company|supplier|maker)s?\s+"
-    r"(?:behind|of|for|serving|running|that\s+(?:runs|serves|provides))\s+(?:(?:our|the)\s+)?$",
-    re.I,
+    r"(?:behind|of|for|serving|running|that\s+(?:runs|serves|provides))\s+(?:(?:our|the)\s+)?"
 )
+VENDOR_OF = re.compile(rf"{_VENDOR_OF}$", re.I)
+# Asked about "the vendor behind our X", the records only say who that is; the rest is the
+# vendor's, from the documents.
+ASKS_OF_VENDOR = re.compile(_VENDOR_OF, re.I)
 
 
 def best_intent(reading: Reading, slots: Slots) -> str:
@@ -147,7 +150,7 @@ class FactAnswerer:
         focus: list[str] = []
         if slots.workflows:
             w = slots.workflows[0]
-            reg.fallback(w, self.evals, out)
+            reg.fallback(w, self.evals, out, brief=bool(ASKS_OF_VENDOR.search(question)))
             focus = [
                 v for v in (w.fallback_vendor if slots.fallback_role else w.primary_vendor,) if v
             ]

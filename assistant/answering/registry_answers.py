@@ -42,8 +42,9 @@ def describe(w: Workflow) -> str:
     return sentence
 
 
-def fallback(w: Workflow, evals: list[EvalResult], out: Cited) -> None:
-    """The workflow's fallback (or its absence), its latest side-by-side eval, its terms."""
+def fallback(w: Workflow, evals: list[EvalResult], out: Cited, brief: bool = False) -> None:
+    """The workflow's fallback (or its absence), its latest side-by-side eval, its terms;
+    `brief`, the fallback alone (the question asks about its vendor, not the workflow)."""
     reg = out.record(w)
     if w.fallback_model:
         out.say(
@@ -55,6 +56,8 @@ def fallback(w: Workflow, evals: list[EvalResult], out: Cited) -> None:
                 f"policy change at {w.primary_vendor} hits both: a lock-in risk",
                 reg,
             )
+        if brief:
+            return
         models = [m for m in (w.primary_model, w.fallback_model) if m]
         compare_in_run(evals, w.name, models, out)
     else:
@@ -65,6 +68,8 @@ def fallback(w: Workflow, evals: list[EvalResult], out: Cited) -> None:
         )
         if w.notes:
             out.say(f"The registry notes: {w.notes}", reg)
+        if brief:
+            return
     terms = targets(w)
     if w.renewal:
         terms.append(f"the contract renews on {w.renewal}")

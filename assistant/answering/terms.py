@@ -139,6 +139,38 @@ def wanted_value(part: str) -> re.Pattern[str] | None:
     return None
 
 
+# A date after these words bounds a period or sets a deadline ("the quarter ended 30 June",
+# "callable until 2027-03-30", "the report is due by 28 October"): not when something happened.
+BOUND = re.compile(
+    r"\b(ended|ending|ends|until|till|through|by|before|to|due)\s+(?:the\s+|at\s+least\s+)?$",
+    re.I,
+)
+PAST = re.compile(r"\b(?:did|had|was|were|happened|occurred)\b", re.I)
+
+
+def bounding(text: str, start: int) -> str | None:
+    """The word before the date at `start` that makes it a period's end or a deadline."""
+    found = BOUND.search(text[max(0, start - 24) : start])
+    return found.group(1).lower() if found else None
+
+
+def states_value(value: re.Pattern[str] | None, part: str, text: str) -> bool:
+    """Whether a sentence states the value a part asks for (`value`, of wanted_value). Asked
+    when something happened, a date that only bounds a period or sets a deadline does not
+    answer ("had an outage, and when?" is not answered by "the report is due by 28
+    October"), unless the part asks after that bound itself ("when did the quarter end?")."""
+    if value is None:
+        return True
+    if value is not DATE or not PAST.search(part):
+        return bool(value.search(text))
+    stems = {word[:3] for word in tokens(part) if len(word) >= 3}
+    for match in DATE.finditer(text):
+        bound = bounding(text, match.start())
+        if bound is None or bound[:3] in stems:
+            return True
+    return False
+
+
 # A name of several words: capitalised words and numbers together ("Gemini 4 Ultra").
 FULL_NAME = re.compile(r"(?:[A-Z][\w.-]*|\d[\w.]*)(?:\s+(?:[A-Z][\w.-]*|\d[\w.]*))+")
 

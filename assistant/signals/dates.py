@@ -7,6 +7,7 @@ import re
 from datetime import date, timedelta
 
 from assistant.answering.slots import MONTH_NAMES, MONTHS
+from assistant.answering.terms import bounding
 
 _MONTH = "|".join(MONTH_NAMES) + "|" + "|".join(m[:3] for m in MONTH_NAMES)
 STATED = re.compile(
@@ -19,19 +20,11 @@ STATED = re.compile(
 AHEAD = timedelta(days=62)
 
 
-# A date after these words bounds a period or sets a deadline ("the quarter ended 30 June",
-# "callable until 2027-03-30"): it is not when something happened.
-BOUND = re.compile(
-    r"\b(?:ended|ending|ends|until|till|through|by|before|to|due)\s+(?:the\s+|at\s+least\s+)?$",
-    re.I,
-)
-
-
 def stated_date(text: str, published: date | None) -> date | None:
     """The first date a sentence states for what it reports (not a period's end or a
     deadline); a day and month take the document's year."""
     for match in STATED.finditer(text):
-        if BOUND.search(text[max(0, match.start() - 24) : match.start()]):
+        if bounding(text, match.start()):
             continue
         found = from_match(match, published)
         if found is not None:
