@@ -12,7 +12,10 @@ import pytest
 from llama_index.core import Document
 
 from assistant.answering.records import beyond
+from assistant.answering.support import on_topic
 from assistant.app import VendorIntel
+from assistant.core.catalog import VendorCatalog
+from assistant.core.models import Answer
 from assistant.core.records import Workflow
 from ingest.chunking import LocatedSplitter
 from ingest.documents import SectionSpan
@@ -109,26 +112,45 @@ def test_a_section_heading_is_never_cited_as_a_sentence(forwarder: VendorIntel) 
     assert "incident (Northwind reference NW-0309)" not in answer.answer
 
 
+CLAIMS_TRIAGE = {
+    "name": "claims-triage",
+    "criticality": "critical",
+    "owner": None,
+    "primary_vendor": "Anthropic",
+    "primary_model": "claude-sonnet-4-6",
+    "fallback_vendor": "Google",
+    "fallback_model": "gemini-3-flash",
+    "uptime": None,
+    "latency_p95_ms": None,
+    "renewal": None,
+    "deprecation_notice_days": None,
+    "aliases": [],
+    "source": "registry/workflows.csv",
+    "locator": "row 1",
+    "quote": "",
+}
+
+
 def test_the_vendor_behind_a_workflow_is_asked_about_by_its_name() -> None:
-    workflow = Workflow(
-        name="claims-triage",
-        criticality="critical",
-        owner=None,
-        primary_vendor="Anthropic",
-        primary_model="claude-sonnet-4-6",
-        fallback_vendor="Google",
-        fallback_model="gemini-3-flash",
-        uptime=None,
-        latency_p95_ms=None,
-        renewal=None,
-        deprecation_notice_days=None,
-        aliases=[],
-        source="registry/workflows.csv",
-        locator="row 1",
-        quote="",
-    )
+    workflow = Workflow(**CLAIMS_TRIAGE)
     question = "Has the vendor behind our claims triage fallback had any recent incident?"
     assert beyond(question, workflow, ["Google"]) == "Has Google had any recent incident?"
+
+
+def test_what_follows_an_answer_from_the_registry_is_about_its_vendors() -> None:
+    registry = [
+        Workflow(**{**CLAIMS_TRIAGE, "name": name, "locator": f"row {n}"})
+        for n, name in enumerate(["claims-triage", "fraud-notes"], start=1)
+    ]
+    main = Answer(
+        answer="The fallback for claims-triage is gemini-3-flash from Google [1].",
+        status="answered",
+        focus=["Google"],
+    )
+    keep = on_topic(main, VendorCatalog.load().detect, registry)
+    assert keep("Gemini 3 Flash was unavailable for 95 minutes on 2026-11-03 [2].")
+    assert not keep("Analysts said every insurer should test its fallbacks twice a year [3].")
+    assert not keep("Google moved fraud-notes to a new region last week [4].")  # another one
 
 
 def test_a_table_row_is_never_cut_between_chunks() -> None:

@@ -146,12 +146,41 @@ def test_critical_workflows_without_a_backup_are_listed(unseen: VendorIntel) -> 
     assert "driver-chat" not in answer.answer  # high, not critical
 
 
+def test_no_backup_at_all_and_a_same_vendor_backup_are_told_apart(unseen: VendorIntel) -> None:
+    none = unseen.ask("Which workflows have no backup at all?")
+    assert none.answer.startswith("customs-form-reader (Customs form reader, critical) runs on")
+    assert "has no fallback model [1]. driver-chat" in none.answer
+    assert "the same vendor as its primary: a lock-in risk" in none.answer
+    same = unseen.ask("Which workflows fall back to a model from the same vendor?")
+    assert "driver-chat" in same.answer and "customs-form-reader" not in same.answer
+
+
 def test_an_outage_separates_lost_primaries_from_lost_fallbacks(unseen: VendorIntel) -> None:
     answer = unseen.ask("What happens to our workflows if Google goes down for a day?")
     assert "customs-form-reader (Customs form reader) (critical) loses its primary" in answer.answer
     assert (
         "depot-notes (Depot note summaries) (medium) would lose only its fallback" in answer.answer
     )
+
+
+def test_an_outage_asked_for_critical_workflows_names_those_that_stop(
+    unseen: VendorIntel,
+) -> None:
+    answer = unseen.ask("Which critical workflows would stop if Google went down?")
+    assert answer.answer.startswith(
+        "If Google is unavailable, customs-form-reader (Customs form reader) (critical) loses "
+        "its primary gemini-3-pro and has no fallback, so it stops"
+    )
+    assert "depot-notes" not in answer.answer  # medium
+
+
+def test_a_question_about_a_vendors_news_is_not_answered_from_the_registry(
+    unseen: VendorIntel,
+) -> None:
+    answer = unseen.ask("How large is the Harbourline contract with Mistral AI?")
+    assert "Harbourline Logistics signed" in answer.answer
+    assert "parcel-eta-explainer" not in answer.answer
+    assert [c.source for c in answer.citations] == ["news/deal.md"]
 
 
 def test_a_regression_is_a_drop_between_two_versions_on_the_scale_of_the_metric(
@@ -178,6 +207,25 @@ def test_rollback_names_the_last_good_version(unseen: VendorIntel) -> None:
         "The parcel ETA explainer got worse after its model update: can we roll back?"
     )
     assert "Version 2605 is the last good version to roll back to: it scored 87.9" in answer.answer
+
+
+def test_a_month_that_names_a_version_is_not_a_period(unseen: VendorIntel) -> None:
+    answer = unseen.ask(
+        "Can we roll back the parcel ETA explainer to the June build of Mistral Large 3?"
+    )
+    assert "Version 2605 is the last good version to roll back to: it scored 87.9" in answer.answer
+    # Mistral AI has no contract here: no other document's sentence stands in for its terms.
+    assert answer.answer.endswith(
+        "No contract in the inbox says how long Mistral AI keeps mistral-large-3-2605 callable."
+    )
+
+
+def test_asked_whether_a_score_rose_the_answer_says_it_fell(unseen: VendorIntel) -> None:
+    answer = unseen.ask(
+        "Did accuracy rise after the Mistral Large 3 update on the parcel ETA explainer?"
+    )
+    assert answer.answer.startswith("No rise after an update is recorded for mistral-large-3")
+    assert "Regression: mistral-large-3 fell by 6.4" in answer.answer
 
 
 def test_a_month_without_a_run_has_no_scores(unseen: VendorIntel) -> None:

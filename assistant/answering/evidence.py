@@ -17,6 +17,40 @@ if TYPE_CHECKING:
     from assistant.core.models import Answer
 
 
+@dataclass(frozen=True)
+class TermsSearch:
+    """A search for a vendor's terms behind an answer from the records: how long it keeps the
+    versions to roll back to (`model` empty; only its contracts say), or whether a model the
+    answer names is going away (`model`: a passage must name it)."""
+
+    query: str
+    embedding: list[float]
+    vendor: str
+    model: str = ""
+    versions: str = ""  # the versions to roll back to, as the reply names them
+
+
+def terms_searches(
+    question: str,
+    found: Answer,
+    rollback: bool,
+    message: Callable[..., str],
+    embed: Callable[[str], list[float]],
+) -> list[TermsSearch]:
+    """The terms searches an answer from the records needs: for a rollback question, each
+    model vendor's deprecation terms; for each model in service, its retirement."""
+    searches = []
+    for vendor in dict.fromkeys(p.vendor for p in found.trend if p.vendor) if rollback else ():
+        targets = [v for of, v in found.rollback if of == vendor]
+        versions = ", ".join(targets) or "older snapshots"
+        query = message("deprecation_terms_query", vendor=vendor, versions=versions)
+        searches.append(TermsSearch(query, embed(query), vendor, versions=versions))
+    for vendor, model in found.in_service:
+        query = message("retirement_query", model=model, vendor=vendor)
+        searches.append(TermsSearch(query, embed(query), vendor, model))
+    return searches
+
+
 @dataclass
 class Evidence:
     """What a question found: passages, an answer from the records, and for a rollback
@@ -27,9 +61,7 @@ class Evidence:
     vendor: str | None
     passages: list[NodeWithScore]
     records: Answer | None = None
-    # Searches for a vendor's terms: (query, its embedding, vendor, a model the passage must
-    # name and date, or ""), one supporting sentence each.
-    terms: list[tuple[str, list[float], str, str]] = field(default_factory=list)
+    terms: list[TermsSearch] = field(default_factory=list)  # one supporting sentence each
     kind: str | None = None  # the kind of document the question asks of (contract, roadmap ...)
     asked: list[str] = field(default_factory=list)  # the vendors it was asked of
     absent: list[str] = field(default_factory=list)  # those with no document of that kind

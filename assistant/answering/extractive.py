@@ -318,30 +318,3 @@ class ExtractiveAnswerer:
                 )
             )
         return Answer(answer=" ".join(parts), status="answered", citations=citations)
-
-
-def with_support(main: Answer, support: Answer, limit: int = 2) -> Answer:
-    """An answer from the records, followed by up to `limit` cited sentences from retrieval."""
-    if support.status != "answered":
-        return main
-    citations = list(main.citations)
-    numbers = {(c.source, c.locator): c.n for c in citations}
-    by_n = {c.n: c for c in support.citations}
-
-    def renumber(match: re.Match[str]) -> str:
-        cited = by_n[int(match.group(1))]
-        key = (cited.source, cited.locator)
-        if key not in numbers:
-            numbers[key] = len(citations) + 1
-            citations.append(cited.model_copy(update={"n": numbers[key]}))
-        return f"[{numbers[key]}]"
-
-    said = {(c.source, c.locator) for c in main.citations}
-    extra: list[str] = []
-    for sentence in re.split(r"(?<=\][.!?])\s+", support.answer):
-        cited = {(by_n[int(n)].source, by_n[int(n)].locator) for n in NUMBER.findall(sentence)}
-        if len(extra) < limit and not cited & said:  # the answer already says what these say
-            extra.append(NUMBER.sub(renumber, sentence))
-    return main.model_copy(
-        update={"answer": " ".join([main.answer, *extra]), "citations": citations}
-    )

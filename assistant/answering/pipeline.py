@@ -15,12 +15,14 @@ from assistant.answering.evidence import (
     RECORD_TYPES,
     Evidence,
     QuestionVectors,
+    TermsSearch,
     about,
     clean_question,
     document_passages,
     merged,
+    terms_searches,
 )
-from assistant.answering.extractive import ExtractiveAnswerer, with_support
+from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.answering.followups import standalone_question
 from assistant.answering.generation import words
 from assistant.answering.intents import Reading
@@ -29,6 +31,7 @@ from assistant.answering.part_search import PartSearch
 from assistant.answering.parts import Part
 from assistant.answering.records import ROLLBACK
 from assistant.answering.retrieval import Focus, retrieve, years_in
+from assistant.answering.support import on_topic, with_support
 from assistant.answering.terms import missing_terms
 from assistant.core.models import Answer, Restart, Token
 from assistant.providers.llm import LLMUnavailableError
@@ -157,19 +160,11 @@ class Answering:
         evidence.records = records.answer(question, embedding, from_records, canonical)
         if evidence.records is None:
             self.of_kind(evidence, records.intents.read(embedding), focus.vendors, top_k)
-        if evidence.records is not None and ROLLBACK.search(question):
-            found = evidence.records
-            for model_vendor in dict.fromkeys(p.vendor for p in found.trend if p.vendor):
-                targets = [v for vendor, v in found.rollback if vendor == model_vendor]
-                terms = self.message(
-                    "deprecation_terms_query",
-                    vendor=model_vendor,
-                    versions=", ".join(targets) or "older snapshots",
-                )
-                evidence.terms.append((terms, self.embed_query(terms), model_vendor, ""))
-        for vendor_of, model in evidence.records.in_service if evidence.records else []:
-            terms = self.message("retirement_query", model=model, vendor=vendor_of)
-            evidence.terms.append((terms, self.embed_query(terms), vendor_of, model))
+        if evidence.records is not None:
+            rollback = bool(ROLLBACK.search(question))
+            evidence.terms = terms_searches(
+                question, evidence.records, rollback, self.message, self.embed_query
+            )
         return evidence
 
     def search_parts(self, evidence: Evidence, top_k: int, focus: Focus) -> None:
@@ -284,24 +279,31 @@ class Answering:
         support them, and a rollback answer gets the vendor's deprecation terms."""
         if evidence.records is None:
             return self.from_documents(evidence)
-        answer = with_support(evidence.records, self.support(evidence))
-        for terms, embedding, vendor, model in evidence.terms:
-            hits = self.vendor_terms(terms, embedding, vendor, model)
+        keep = on_topic(evidence.records, self.catalog().detect, self.records().workflows)
+        answer = with_support(evidence.records, self.support(evidence), keep=keep)
+        for search in evidence.terms:
+            hits = self.vendor_terms(search)
             # The terms search names the snapshot to roll back to; the terms may not.
-            found = self.extract(terms, embedding, hits, vendor, exact=False)
-            found = self.model_events.retirements(model, found) if model else found
+            found = self.extract(search.query, search.embedding, hits, search.vendor, exact=False)
+            if search.model:
+                found = self.model_events.retirements(search.model, found)
+            elif found.status != "answered":  # how long it stays callable is not in our terms
+                said = self.message(
+                    "rollback_terms_missing", vendor=search.vendor, versions=search.versions
+                )
+                answer = answer.model_copy(update={"answer": f"{answer.answer} {said}"})
             answer = with_support(answer, found, limit=1)
         return answer
 
-    def vendor_terms(
-        self, terms: str, embedding: list[float], vendor: str, model: str = ""
-    ) -> list[NodeWithScore]:
-        """Passages with a vendor's terms: from its contracts when the inbox holds any; with a
-        model, only those naming it (only they can say it is going away)."""
-        top_k = self.settings.top_k
-        hits = self.search(terms, embedding, vendor, top_k, doc_type="contract") or self.search(
-            terms, embedding, vendor, top_k
-        )
+    def vendor_terms(self, search: TermsSearch) -> list[NodeWithScore]:
+        """Passages with a vendor's terms. How long it keeps a version callable: from its
+        contracts only. Whether a model is going away: its contracts, else any document of the
+        vendor, and only passages naming the model (only they can say it is going away)."""
+        top_k, model = self.settings.top_k, search.model
+        args = (search.query, search.embedding, search.vendor, top_k)
+        hits = self.search(*args, doc_type="contract")
+        if not hits and model:
+            hits = document_passages(self.search(*args))  # not our own rows
         return [h for h in hits if not model or names(model, h.node.get_content())]
 
     def from_documents(self, evidence: Evidence) -> Answer:
@@ -364,8 +366,8 @@ class Answering:
                 yield from words(answer)
             return answer
         passages = list(evidence.passages)
-        for terms, embedding, vendor, model in evidence.terms:
-            passages += self.vendor_terms(terms, embedding, vendor, model)[:2]
+        for search in evidence.terms:
+            passages += self.vendor_terms(search)[:2]
         no_evidence = self.no_evidence(evidence.question, evidence.vendor, [])
         try:
             if stream:

@@ -15,18 +15,25 @@ from assistant.answering import eval_answers as ev
 from assistant.answering import registry_answers as reg
 from assistant.answering.cited import Cited, answered, citations, listed
 from assistant.answering.intents import Intents, Reading
-from assistant.answering.slots import FALLBACK_WORDS, REGISTRY_WORDS, SlotFinder, Slots, words
+from assistant.answering.slots import (
+    DOWN,
+    FALLBACK_WORDS,
+    REGISTRY_WORDS,
+    ROLLBACK,
+    UP,
+    SlotFinder,
+    Slots,
+    words,
+)
 from assistant.core.models import Answer, Citation, EvalPoint
 from assistant.core.records import EvalResult, Workflow
 
-ROLLBACK = re.compile(r"\broll ?-?(back|ed back)\b", re.I)
 EVAL_INTENTS = ("trend", "compare", "regression", "improvement", "latency", "cost", "parity",
                 "versions")  # fmt: skip
 SLOT_WEIGHT = 0.1  # what a filled slot adds to an intent's similarity
 NAMED_MARGIN = 0.1  # a named workflow: the records answer unless the documents fit clearly better
+VENDOR_FLOOR = 0.3  # how well a question naming only a vendor must fit a records intent
 UNGROUNDED_MARGIN = 0.2  # nothing the records name: their intent must fit clearly better
-UP = re.compile(r"\b(improv\w*|rais\w*|rose|better|gain\w*|increas\w*|up)\b", re.I)
-DOWN = re.compile(r"\b(drop\w*|fell|fall\w*|regress\w*|wors\w*|declin\w*|degrad\w*|lower)\b", re.I)
 TREND_SERIES = 4  # most model series in one trend answer
 PARITY_WORKFLOWS = 3
 VERSION_LINES = 4
@@ -48,11 +55,14 @@ def best_intent(reading: Reading, slots: Slots) -> str:
     bonus = {
         "fallback": SLOT_WEIGHT * (named and slots.fallback_role),
         "workflows": SLOT_WEIGHT
-        * bool(slots.criticality or slots.lacking_fallback or (slots.vendors and not named)),
-        "dependency": SLOT_WEIGHT / 2 * bool(slots.vendors and not named),
+        * bool(slots.criticality or slots.exposed or (slots.vendors and not named)),
+        "dependency": SLOT_WEIGHT * bool(slots.vendors and not named),
         "compare": SLOT_WEIGHT / 2 * (named and (slots.fallback_role or len(slots.models) > 1)),
         "trend": SLOT_WEIGHT / 2 * (len(slots.months) > 1),
         "parity": SLOT_WEIGHT * slots.self_hosted,
+        "regression": SLOT_WEIGHT * (slots.after_update == "down" or slots.rollback),
+        "versions": SLOT_WEIGHT * slots.rollback,
+        "improvement": SLOT_WEIGHT * (slots.after_update == "up"),
     }
     scored = {i: s + bonus.get(i, 0.0) for i, s in reading.records.items()}
     return max(scored, key=scored.__getitem__)
@@ -68,11 +78,15 @@ def about_records(
         return True  # a named workflow's fallback or primary: only the registry says
     if slots.unheld_models and not slots.models and not slots.workflows:
         return False  # a model the records do not hold: only the documents can speak of it
-    if slots.workflows or (slots.vendors and intent in ("dependency", "workflows")):
+    if slots.workflows:
         return score >= document_score - NAMED_MARGIN
+    if slots.vendors and intent in ("dependency", "workflows"):
+        # A vendor named, and a question that barely fits any records intent ("how long
+        # was the Gemini outage?") is about the vendor's news, not our workflows.
+        return score >= max(VENDOR_FLOOR, document_score - NAMED_MARGIN)
     grounded = (
         slots.criticality
-        or slots.lacking_fallback
+        or slots.exposed
         or record_hits >= 2
         or (slots.models and record_hits >= 1)
         or REGISTRY_WORDS.search(question)
@@ -155,10 +169,12 @@ class FactAnswerer:
                 v for v in (w.fallback_vendor if slots.fallback_role else w.primary_vendor,) if v
             ]
         elif slots.vendors and intent == "dependency":
+            level = slots.criticality
+            workflows = [w for w in self.workflows if level in (None, w.criticality)]
             for vendor in slots.vendors[:2]:
-                reg.dependency(self.workflows, vendor, out)
+                reg.dependency(workflows, vendor, out, level or "")
             focus = slots.vendors[:2]
-        elif slots.vendors or slots.criticality or slots.lacking_fallback or intent == "workflows":
+        elif slots.vendors or slots.criticality or slots.exposed or intent == "workflows":
             if not reg.listing(self.workflows, slots, out):
                 return self.none_selected(slots)
         elif FALLBACK_WORDS.search(question):
@@ -177,8 +193,21 @@ class FactAnswerer:
 
     def none_selected(self, slots: Slots) -> Answer:
         asked = ", ".join(filter(None, [slots.criticality, *slots.vendors]))
+        lacking = [
+            said
+            for said, asked_for in (
+                ("has no fallback", slots.lacking_fallback),
+                ("falls back to its primary's vendor", slots.same_vendor),
+            )
+            if asked_for
+        ]
+        if lacking:  # asked who is exposed, and no one is: that is the answer
+            among = f" ({asked})" if asked else ""
+            reply = f"No workflow in the registry{among} {' or '.join(lacking)}."
+        else:
+            reply = f"No workflow in the registry matches what you asked ({asked})."
         return Answer(
-            answer=f"No workflow in the registry matches what you asked ({asked}).",
+            answer=reply,
             status="answered",
             citations=self.registry_citations(),
         )
@@ -239,7 +268,8 @@ class FactAnswerer:
             return None
         answer = answered(out, self.document)
         answer.trend = [eval_point(e) for e in sorted(in_period, key=lambda e: e.date)]
-        answer.focus = list(dict.fromkeys(e.vendor for e in in_period if e.vendor))[:2]
+        if anything_named:  # the vendors whose documents can add to it
+            answer.focus = list(dict.fromkeys(e.vendor for e in in_period if e.vendor))[:2]
         return answer
 
     def eval_view(
@@ -280,6 +310,13 @@ class FactAnswerer:
         up, down = bool(UP.search(question)), bool(DOWN.search(question))
         wanted = [c for c in found if (c.delta > 0 and up) or (c.delta < 0 and down)]
         if up == down:  # neither or both directions asked: every change
+            wanted = found
+        elif found and not wanted:  # asked whether it fell, and it rose: that is the answer
+            models = listed(sorted({c.key[0] for c in found}))
+            marks = [out.record(e) for c in found for e in (c.before, c.after)]
+            out.say(
+                f"No {'rise' if up else 'drop'} after an update is recorded for {models}", *marks
+            )
             wanted = found
         for change in wanted:
             ev.say_change(change, out)

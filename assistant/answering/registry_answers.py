@@ -100,9 +100,11 @@ def selected(workflows: list[Workflow], slots: Slots) -> list[Workflow]:
             chosen = [w for w in chosen if w.primary_vendor in vendors]
         else:
             chosen = [w for w in chosen if {w.primary_vendor, w.fallback_vendor} & vendors]
-    if slots.lacking_fallback:
-        exposed = [w for w in chosen if not w.fallback_model or same_vendor(w)]
-        chosen = exposed or chosen
+    if slots.exposed:
+        # Asked for those without a fallback: a fallback from the primary's vendor is no cover
+        # either, and is said as such after them. Asked for same-vendor fallbacks: those only.
+        lacking = [w for w in chosen if slots.lacking_fallback and not w.fallback_model]
+        chosen = lacking + [w for w in chosen if same_vendor(w)]
     return chosen
 
 
@@ -116,8 +118,9 @@ def listing(workflows: list[Workflow], slots: Slots, out: Cited) -> bool:
     return bool(chosen)
 
 
-def dependency(workflows: list[Workflow], vendor: str, out: Cited) -> None:
-    """What an outage of the vendor takes away: primaries, fallbacks, or nothing."""
+def dependency(workflows: list[Workflow], vendor: str, out: Cited, kind: str = "") -> None:
+    """What an outage of the vendor takes away: primaries, fallbacks, or nothing (of the
+    workflows given: those of one criticality, the `kind`, when the question names one)."""
     primary = [w for w in workflows if w.primary_vendor == vendor]
     backup = [w for w in workflows if w.fallback_vendor == vendor and w.primary_vendor != vendor]
     for w in primary:
@@ -142,7 +145,9 @@ def dependency(workflows: list[Workflow], vendor: str, out: Cited) -> None:
         )
     if not primary and not backup:
         marks = [out.record(w) for w in workflows]
-        out.say(f"No workflow in the registry depends on {vendor}", *marks)
+        out.say(
+            f"No {kind + ' ' if kind else ''}workflow in the registry depends on {vendor}", *marks
+        )
 
 
 def fallback_table(w: Workflow, evals: list[EvalResult]) -> FactTable:

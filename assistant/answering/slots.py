@@ -26,9 +26,18 @@ FALLBACK_WORDS = re.compile(r"\b(fall ?-?backs?|back ?-?ups?|fail ?-?overs?|seco
 REGISTRY_WORDS = re.compile(r"\b(workflows?|fall ?-?backs?|back ?-?ups?)\b", re.I)
 PRIMARY_WORDS = re.compile(r"\bprimary\b", re.I)
 NO_FALLBACK = re.compile(
-    r"\b(no|without|lacks?|lacking|missing|none)\b[\w\s-]{0,30}\bfall ?-?backs?\b|"
-    r"\bfall ?-?backs?\b[\w\s-]{0,20}\b(same vendor|same provider)\b|\bsame[- ]vendor\b",
-    re.I,
+    rf"\b(no|without|lacks?|lacking|missing|none)\b[\w\s-]{{0,30}}{FALLBACK_WORDS.pattern}", re.I
+)
+ROLLBACK = re.compile(r"\broll ?-?(back|ed back)\b", re.I)
+UPDATE_WORDS = re.compile(r"\b(updat\w*|upgrad\w*|snapshots?|new versions?)\b", re.I)
+UP = re.compile(r"\b(improv\w*|rais\w*|ris(?:e|es|ing)|rose|better|gain\w*|increas\w*|up)\b", re.I)
+DOWN = re.compile(
+    r"\b(drop\w*|fell|fall\w*|regress\w*|wors\w*|declin\w*|degrad\w*|decreas\w*|lower)\b", re.I
+)
+SAME_VENDOR = re.compile(r"\bsame[- ](?:vendor|provider|company)\b", re.I)
+# "the July snapshot", "the June GPT-5.1 version": a month that names a version, not a period
+NAMES_VERSION = re.compile(
+    r"^\s+(?:[\w.-]+\s+){0,2}(?:snapshots?|versions?|releases?|updates?|builds?)\b", re.I
 )
 SELF_HOSTED = re.compile(
     r"\b(self[- ]?hosted|open[- ]weights?|open[- ]source|in[- ]house|on[- ]prem\w*)\b", re.I
@@ -55,9 +64,17 @@ class Slots:
     criticality: str | None = None
     fallback_role: bool = False
     primary_role: bool = False
-    lacking_fallback: bool = False
+    lacking_fallback: bool = False  # "without a fallback"
+    same_vendor: bool = False  # "a fallback from the same vendor"
     self_hosted: bool = False
+    after_update: str | None = None  # "did it drop after the update?": "down" (or "up")
+    rollback: bool = False  # "can we roll back?"
     closest: list[str] = field(default_factory=list)  # workflow names, when none matched
+
+    @property
+    def exposed(self) -> bool:
+        """Whether the question asks after workflows without a fallback of their own."""
+        return self.lacking_fallback or self.same_vendor
 
     def in_period(self, date: str) -> bool:
         return not self.months or date[:7] in self.months
@@ -114,12 +131,22 @@ def unheld_models(question: str, models: list[str]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def update_direction(question: str) -> str | None:
+    """'down' for a question whether a score fell after an update, 'up' for whether it rose."""
+    if not UPDATE_WORDS.search(question):
+        return None
+    up, down = bool(UP.search(question)), bool(DOWN.search(question))
+    return None if up == down else ("up" if up else "down")
+
+
 def months_in(question: str, default_year: str) -> list[str]:
     """'between August and October' -> ['2026-08', '2026-09', '2026-10'] (year from the
-    question, else the records' latest)."""
+    question, else the records' latest); 'the July snapshot' names a version, not a month."""
     year = (YEAR.findall(question) or [default_year])[-1]
     named = [f"{y}-{m}" for y, m in ISO_MONTH.findall(question)]
     for match in MONTH_WORD.finditer(question):
+        if NAMES_VERSION.match(question[match.end() :]):
+            continue
         word = match.group(1).lower().rstrip(".")
         number = next(n for name, n in MONTHS.items() if name.startswith(word[:3]))
         named.append(f"{year}-{number:02d}")
@@ -175,7 +202,10 @@ class SlotFinder:
             fallback_role=bool(FALLBACK_WORDS.search(question)),
             primary_role=bool(PRIMARY_WORDS.search(question)),
             lacking_fallback=bool(NO_FALLBACK.search(question)),
+            same_vendor=bool(SAME_VENDOR.search(question)),
             self_hosted=bool(SELF_HOSTED.search(question)),
+            after_update=update_direction(question),
+            rollback=bool(ROLLBACK.search(question)),
             closest=closest,
         )
 
