@@ -235,6 +235,12 @@ def test_the_checkpoint_list_for_a_vendor_comes_from_the_checklist(tidewater: Ve
     assert "No evidence for checkpoint 1 (roadmap) from Anthropic" in answer.answer
 
 
+def test_the_checklist_asked_for_in_other_words_is_the_checklist(tidewater: VendorIntel) -> None:
+    for question in ("What is on the Anthropic checklist?", "Show me Anthropic's checklist"):
+        answer = tidewater.ask(question)
+        assert "**Anthropic, checkpoint 2 (fallbacks): evidence.**" in answer.answer, question
+
+
 def test_which_vendor_has_a_roadmap_to_plan_on_is_answered_across_vendors(
     tidewater: VendorIntel,
 ) -> None:

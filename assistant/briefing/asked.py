@@ -8,6 +8,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from assistant.answering.cited import listed
+from assistant.answering.terms import without_names
 from assistant.briefing.checkpoints import Checklist, CheckpointResult, CheckpointRunner
 from assistant.core.models import Answer, Citation
 
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
 
 CHECKLIST_FIT = 0.5  # how well a question must fit a checklist description
 CHECKLIST_MARGIN = 0.05  # and by how much better than any records intent or document kind
+# or, fitting less well, by how much better it must fit ("show me Anthropic's checklist")
+CLEAR_FIT, CLEAR_MARGIN = 0.35, 0.15
 MARKER = re.compile(r"\[(\d+)\]")
 FIRST = {"evidence": 0, "partial": 1, "gap": 2}
 
@@ -64,14 +67,22 @@ class ChecklistQuestions:
         checklist questions against every other intent. Asked `across` vendors (none named),
         a checkpoint on documents of one kind ("which vendor's roadmap ...") does not compete
         with asking those documents, which is what it does for each vendor."""
-        reading = self.intents().read(self.answering.embed_query(question))
+        intents, embed = self.intents(), self.answering.embed_query
+        reading = intents.read(embed(question))
         if not reading.checkpoints:
             return None
-        best = max(reading.checkpoints, key=reading.checkpoints.__getitem__)
-        fit = reading.checkpoints[best]
+        # The vendor it names does not make a question any less one for the checklist.
+        bare = without_names(question)
+        plain = intents.read(embed(bare)).checkpoints if bare and bare != question else {}
+        fits_of = {k: max(fit, plain.get(k, fit)) for k, fit in reading.checkpoints.items()}
+        best = max(fits_of, key=fits_of.__getitem__)
+        fit = fits_of[best]
         documents = {k: s for k, s in reading.documents.items() if not (across and k == best)}
         rival = max([*reading.records.values(), *documents.values()], default=0.0)
-        return best if fit >= CHECKLIST_FIT and fit >= rival + CHECKLIST_MARGIN else None
+        fits = (fit >= CHECKLIST_FIT and fit >= rival + CHECKLIST_MARGIN) or (
+            fit >= CLEAR_FIT and fit >= rival + CLEAR_MARGIN
+        )
+        return best if fits else None
 
 
 def said(results: list[tuple[str, dict[str, Any], CheckpointResult]]) -> Answer:
