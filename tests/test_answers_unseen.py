@@ -140,6 +140,14 @@ def test_a_paraphrased_fallback_question_names_the_backup(unseen: VendorIntel) -
     assert readable(answer.answer)
 
 
+def test_the_owner_asked_for_is_the_registrys(unseen: VendorIntel) -> None:
+    answer = unseen.ask("Who owns the customs form reader, and what is its backup?")
+    assert answer.answer.startswith("customs-form-reader is owned by Trade [1].")
+    assert "No fallback model is recorded for customs-form-reader" in answer.answer
+    listed = unseen.ask("Which critical workflows lack a backup model, and who owns them?")
+    assert "has no fallback model; its owner is Trade" in listed.answer
+
+
 def test_critical_workflows_without_a_backup_are_listed(unseen: VendorIntel) -> None:
     answer = unseen.ask("Which critical workflows lack a backup model?")
     assert "customs-form-reader" in answer.answer and "has no fallback model" in answer.answer

@@ -164,6 +164,8 @@ class FactAnswerer:
         focus: list[str] = []
         if slots.workflows:
             w = slots.workflows[0]
+            if slots.owner:
+                reg.owned(w, out)
             reg.fallback(w, self.evals, out, brief=bool(ASKS_OF_VENDOR.search(question)))
             focus = [
                 v for v in (w.fallback_vendor if slots.fallback_role else w.primary_vendor,) if v

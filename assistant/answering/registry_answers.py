@@ -42,6 +42,14 @@ def describe(w: Workflow) -> str:
     return sentence
 
 
+def owned(w: Workflow, out: Cited) -> None:
+    """Who owns the workflow, as the registry says (or that it does not)."""
+    if w.owner:
+        out.say(f"{w.name} is owned by {w.owner}", out.record(w))
+    else:
+        out.say(f"The registry names no owner for {w.name}", out.record(w))
+
+
 def fallback(w: Workflow, evals: list[EvalResult], out: Cited, brief: bool = False) -> None:
     """The workflow's fallback (or its absence), its latest side-by-side eval, its terms;
     `brief`, the fallback alone (the question asks about its vendor, not the workflow)."""
@@ -112,7 +120,8 @@ def listing(workflows: list[Workflow], slots: Slots, out: Cited) -> bool:
     """One sentence per workflow the question selects; False when none is selected."""
     chosen = selected(workflows, slots)
     for w in chosen:
-        out.say(describe(w), out.record(w))
+        owner = f"; its owner is {w.owner}" if slots.owner and w.owner else ""
+        out.say(describe(w) + owner, out.record(w))
         if not w.fallback_model and w.notes:
             out.say(f"The registry notes for {w.name}: {w.notes}", out.record(w))
     return bool(chosen)

@@ -28,6 +28,7 @@ PRIMARY_WORDS = re.compile(r"\bprimary\b", re.I)
 NO_FALLBACK = re.compile(
     rf"\b(no|without|lacks?|lacking|missing|none)\b[\w\s-]{{0,30}}{FALLBACK_WORDS.pattern}", re.I
 )
+OWNER_WORDS = re.compile(r"\b(owns?|owned|owners?|responsible|accountable)\b", re.I)
 ROLLBACK = re.compile(r"\broll ?-?(back|ed back)\b", re.I)
 UPDATE_WORDS = re.compile(r"\b(updat\w*|upgrad\w*|snapshots?|new versions?)\b", re.I)
 UP = re.compile(r"\b(improv\w*|rais\w*|ris(?:e|es|ing)|rose|better|gain\w*|increas\w*|up)\b", re.I)
@@ -69,6 +70,7 @@ class Slots:
     self_hosted: bool = False
     after_update: str | None = None  # "did it drop after the update?": "down" (or "up")
     rollback: bool = False  # "can we roll back?"
+    owner: bool = False  # "who owns it?"
     closest: list[str] = field(default_factory=list)  # workflow names, when none matched
 
     @property
@@ -206,6 +208,7 @@ class SlotFinder:
             self_hosted=bool(SELF_HOSTED.search(question)),
             after_update=update_direction(question),
             rollback=bool(ROLLBACK.search(question)),
+            owner=bool(OWNER_WORDS.search(question)),
             closest=closest,
         )
 
