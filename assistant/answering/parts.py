@@ -89,6 +89,7 @@ def per_part(
     the parts that none answers. The sentences are chosen together, so a sentence goes
     to the part it leaves the others best answered by."""
     fits = np.asarray([part_fit(question, part, scored, hits, kind) for part in parts])
+    valued = [wanted_value(part.asked) is not None for part in parts]
     backs = any(part.points_back for part in parts)
     after = next_sentences(scored, hits) if backs else [set() for _ in scored]
     width = min(OPTIONS, max(2, int(COMBINATIONS ** (1 / len(parts))) - 1))
@@ -98,7 +99,7 @@ def per_part(
     best: tuple[int | None, ...] = tuple(None for _ in parts)
     best_total = 0.0
     for choice in product(*options):
-        total = joint_fit(choice, fits - min_score, parts, scored, after)
+        total = joint_fit(choice, fits - min_score, parts, scored, after, valued)
         if total > best_total:
             best, best_total = choice, total
     unanswered = [part for part, i in zip(parts, best, strict=True) if i is None]
@@ -111,14 +112,19 @@ def joint_fit(
     parts: Sequence[Part],
     scored: list[Scored],
     after: list[set[str]],
+    valued: Sequence[bool] = (),
 ) -> float:
     """How well one sentence per part answers them together: their `margins` (fit above the
     evidence threshold: a part left unanswered counts nothing), more when they come
     from one source and when a part pointing back gets the sentence after another. Two
     sentences saying the same, or a part pointing back ("when does she start?")
     answered from another document than the rest do not count (minus one). One sentence may
-    answer several parts ("down when, and for how long?": "down for 95 minutes on 3 November")."""
+    answer a later part that asks for a value it states ("down when, and for how long?":
+    "down for 95 minutes on 3 November"), but not one that asks "why?" as well as "what?"."""
     chosen = [(p, i) for p, i in enumerate(choice) if i is not None]
+    firsts = {i: p for p, i in reversed(chosen)}
+    if any(firsts[i] != p and not (valued and valued[p]) for p, i in chosen):
+        return -1.0
     items = [scored[i] for i in dict.fromkeys(i for _, i in chosen)]
     if any(near_duplicate(item, items[:n]) for n, item in enumerate(items)):
         return -1.0
