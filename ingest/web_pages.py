@@ -1,5 +1,6 @@
 """HTML pages as paragraphs: every visible text node once, in reading order, each block of
-text (a paragraph, an item, a cell, the text between blocks) one paragraph."""
+text (a paragraph, an item, a cell, the text between blocks) one paragraph; headings are
+marked as in Markdown."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ BLOCKS = frozenset(
         "p pre section summary table tbody td tfoot th thead tr ul",
     )
 )
+HEADINGS = {f"h{level}": level for level in range(1, 7)}
 NON_CONTENT_TAGS = ["script", "style", "noscript", "template", "iframe", "object", "svg", "head"]
 HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 DATE_META = ("date", "dc.date", "article:published_time", "published", "pubdate")
@@ -77,7 +79,9 @@ def html_blocks(soup: BeautifulSoup, limits: ReadLimits) -> list[str]:
         text = " ".join("".join(run).split())
         run.clear()
         if text:
-            paragraphs.append(text)
+            # A heading stays one, as in Markdown: it names a section, it is not a sentence.
+            level = HEADINGS.get(owner.name, 0) if owner is not None else 0
+            paragraphs.append(f"{'#' * level} {text}" if level else text)
             chars += len(text)
             limits.check_text(chars)
 

@@ -29,7 +29,7 @@ def test_plain_text_title_is_its_first_line(tmp_path: Path) -> None:
     assert loaded.title == "Baidu opens ERNIE"
 
 
-def test_html_drops_scripts_and_reads_meta_date(tmp_path: Path) -> None:
+def test_html_drops_scripts_reads_meta_date_and_marks_headings(tmp_path: Path) -> None:
     html = """<html><head><title>GPT-5 ships</title><meta name="date" content="2025-08-12">
     <script>alert('x'); var secret = "do not index";</script><style>p{color:red}</style></head>
     <body><h1>GPT-5 ships</h1><p>OpenAI released <b>GPT-5</b> in August.</p>
@@ -39,7 +39,7 @@ def test_html_drops_scripts_and_reads_meta_date(tmp_path: Path) -> None:
     assert loaded.published == date(2025, 8, 12)
     text = loaded.sections[0].text
     assert text.splitlines() == [
-        "GPT-5 ships",
+        "# GPT-5 ships",  # a heading, as in Markdown: never cited as a sentence
         "OpenAI released GPT-5 in August.",
         "Three sizes in the API.",
     ]
