@@ -183,6 +183,15 @@ def test_a_word_table_is_read_with_its_header(tidewater: VendorIntel) -> None:
     assert "For monthly availability below 99.5%, service credit 20%" in answer.answer
 
 
+def test_a_sentence_announcing_a_table_is_followed_by_its_rows(tidewater: VendorIntel) -> None:
+    answer = tidewater.ask("What service credits does Cohere give?")
+    assert answer.answer == (
+        "Service credits for a month [1]. "
+        "For monthly availability 99.5% to below 99.9%, service credit 5% [1]. "
+        "For monthly availability below 99.5%, service credit 20% [1]."
+    )
+
+
 def test_a_pdf_masthead_and_headings_stay_out_of_the_sentences(tidewater: VendorIntel) -> None:
     answer = tidewater.ask("What did Mistral AI change for Large 3 inference in May?")
     assert "Mistral AI moved inference for Large 3 to its new Paris data centre" in answer.answer

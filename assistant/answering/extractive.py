@@ -39,6 +39,7 @@ NEAR_BEST = 0.12  # sentences this far below the best one do not make the answer
 SHORTLIST = 24  # sentences embedded per answer, at most
 COVER_WEIGHT = 0.5  # a sentence adding question terms no chosen sentence covers
 MAX_SENTENCES = 6  # an executive reads three to six
+FOLLOWING = 4  # rows or items said after a sentence that announces them ("credits are:")
 PART_SHORTLIST = 8  # sentences added to the shortlist for each part of a compound question
 NUMBER = re.compile(r"\[(\d+)\]")  # a citation marker
 # A sentence opening by pointing back: "Both are published under the MIT licence."
@@ -91,6 +92,29 @@ def with_antecedents(chosen: list[Scored], candidates: list[Sentence]) -> list[S
             out.append((score, prior, vec))
             said.add(prior.text)
         out.append((score, sentence, vec))
+    return out
+
+
+def with_what_follows(chosen: list[Scored], candidates: list[Sentence]) -> list[Scored]:
+    """The chosen sentences, one that ends by announcing what follows ("... may claim a service
+    credit in that month:") followed by the rows or items after it in its passage."""
+    at = {(s.hit, s.position): s for s in candidates}
+    said: set[str] = set()
+    out: list[Scored] = []
+    for score, sentence, vec in chosen:
+        if sentence.text in said:  # said already, in its place after what announced it
+            continue
+        out.append((score, sentence, vec))
+        said.add(sentence.text)
+        if not sentence.text.rstrip().endswith(":"):
+            continue
+        for step in range(1, FOLLOWING + 1):
+            following = at.get((sentence.hit, sentence.position + step))
+            if following is None or following.text.rstrip().endswith(":"):
+                break
+            if following.text not in said:
+                out.append((score, following, vec))
+                said.add(following.text)
     return out
 
 
@@ -150,7 +174,7 @@ def quote_locator(meta: dict[str, object], quoted: list[Sentence]) -> str:
 
 def with_marker(sentence: str, n: int) -> str:
     """'Revenue grew 34%.' -> 'Revenue grew 34% [1].'"""
-    stripped = sentence.rstrip()
+    stripped = sentence.rstrip().removesuffix(":")  # what it announces follows as sentences
     if stripped.endswith((".", "!", "?")):
         return f"{stripped[:-1]} [{n}]{stripped[-1]}"
     return f"{stripped} [{n}]."
@@ -250,7 +274,9 @@ class ExtractiveAnswerer:
             if item is None:
                 break
             chosen.append(item)
-        answer = self._cite(with_antecedents(chosen, candidates), hits)
+        answer = self._cite(
+            with_antecedents(with_what_follows(chosen, candidates), candidates), hits
+        )
         if self.message and unanswered:
             gaps = " ".join(self.message("part_not_answered", part=p.asked) for p in unanswered)
             answer = answer.model_copy(update={"answer": f"{answer.answer} {gaps}"})
