@@ -156,6 +156,20 @@ def test_sentence_splitting_keeps_abbreviations_and_versions_whole() -> None:
     ]
 
 
+def test_a_quotation_of_several_sentences_stays_whole() -> None:
+    text = (
+        '"We learned something this morning," said Mira Stoll, an analyst. "A fallback on the '
+        'same platform is not a fallback. It is a second name for the same risk." Stoll said '
+        "firms with a second vendor coped."
+    )
+    assert [span.text for span in split_passage(text)] == [
+        '"We learned something this morning," said Mira Stoll, an analyst.',
+        '"A fallback on the same platform is not a fallback. It is a second name for the same '
+        'risk."',
+        "Stoll said firms with a second vendor coped.",
+    ]
+
+
 def test_a_table_of_labels_with_a_blank_header_is_said_label_by_label() -> None:
     text = (
         "| | |\n"

@@ -15,6 +15,7 @@ INITIAL = re.compile(r"(?:^|[\s(])[A-Z]\.$")  # "K. Pölzl": an initial does not
 ABBREVIATIONS = ("Dr.", "Mr.", "Ms.", "Mrs.", "St.", "No.", "Inc.", "Co.", "Ltd.", "vs.", "approx.")
 BLOCK_START = re.compile(r"^\s*(?:#+|[-*•]|\d+[.)]|\|)\s+")  # headings, list items, table rows
 HEADING = re.compile(r"^\s*#+\s")
+LONGEST_QUOTE = 600  # characters: a quotation mark left open longer than this is a stray one
 WRAP_WIDTH = 60  # a line at least this long without a full stop probably wraps into the next
 
 
@@ -28,12 +29,19 @@ class Span:
     heading: bool = False  # a section's heading: it names the section, it says nothing
 
 
+def in_quotation(text: str) -> bool:
+    """Whether the text ends inside a quotation it opened: '"A fallback ... is not a fallback.'"""
+    return text.count('"') % 2 == 1 or text.count("“") > text.count("”")
+
+
 def sentence_pieces(text: str) -> list[tuple[int, int]]:
-    """Start and end offsets of the sentences of one block of text."""
+    """Start and end offsets of the sentences of one block of text; a quotation of several
+    sentences stays whole (a quote cut in two says half of what was said)."""
     cuts = [0]
     for match in SENTENCE_END.finditer(text):
         before = text[cuts[-1] : match.start()]
-        if not before.endswith(ABBREVIATIONS) and not INITIAL.search(before):
+        quoted = in_quotation(before) and len(before) < LONGEST_QUOTE
+        if not before.endswith(ABBREVIATIONS) and not INITIAL.search(before) and not quoted:
             cuts.extend([match.start(), match.end()])
     cuts.append(len(text))
     return [(cuts[i], cuts[i + 1]) for i in range(0, len(cuts) - 1, 2)]
