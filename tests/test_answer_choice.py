@@ -100,6 +100,13 @@ def test_asked_when_something_happened_a_deadline_is_not_its_date(
     assert "went down across the Rotterdam region on 9 March" in answer.answer
 
 
+def test_asked_when_the_sentence_with_the_date_comes_first(forwarder: VendorIntel) -> None:
+    answer = forwarder.ask("When were Northwind's hosted models unavailable in Rotterdam?")
+    assert answer.answer.startswith(
+        "Northwind's hosted models went down across the Rotterdam region on 9 March"
+    )
+
+
 def test_a_sentence_pointing_back_keeps_the_sentence_it_points_to(forwarder: VendorIntel) -> None:
     answer = forwarder.ask("What did Kestrel Labs release in May, and under which licence?")
     said = answer.answer

@@ -26,7 +26,14 @@ from assistant.answering.candidates import (
 )
 from assistant.answering.intents import split_parts
 from assistant.answering.parts import Part, adds_facts, per_part
-from assistant.answering.terms import full_names, missing_terms, wanted_value, without_names
+from assistant.answering.terms import (
+    FIGURE,
+    full_names,
+    missing_terms,
+    states_value,
+    wanted_value,
+    without_names,
+)
 from assistant.core.locators import span_label
 from assistant.core.models import Answer, Citation
 from assistant.storage.sparse import tokens
@@ -39,6 +46,7 @@ NEAR_BEST = 0.12  # sentences this far below the best one do not make the answer
 SHORTLIST = 24  # sentences embedded per answer, at most
 COVER_WEIGHT = 0.5  # a sentence adding question terms no chosen sentence covers
 MAX_SENTENCES = 6  # an executive reads three to six
+VALUE_WEIGHT = 0.1  # a sentence stating the value asked for ("when?": a date), among equals
 FOLLOWING = 4  # rows or items said after a sentence that announces them ("credits are:")
 PART_SHORTLIST = 8  # sentences added to the shortlist for each part of a compound question
 NUMBER = re.compile(r"\[(\d+)\]")  # a citation marker
@@ -76,6 +84,20 @@ def of_kind_first(scored: list[Scored], kind: str | None) -> list[Scored]:
     if kind is None:
         return scored
     moved = [(score + KIND_WEIGHT * (s.kind == kind), s, vec) for score, s, vec in scored]
+    return sorted(moved, key=lambda item: item[0], reverse=True)
+
+
+def with_value_first(question: str, scored: list[Scored]) -> list[Scored]:
+    """The sentences ranked again with those stating the date a question asks for ("when
+    does it renew?") ahead of their equals; none is ruled out for lacking it. (Any digit
+    counts as a figure, so "how large?" is left to the meaning.)"""
+    value = wanted_value(question)
+    if value is None or value is FIGURE:
+        return scored
+    moved = [
+        (score + VALUE_WEIGHT * states_value(value, question, s.text), s, vec)
+        for score, s, vec in scored
+    ]
     return sorted(moved, key=lambda item: item[0], reverse=True)
 
 
@@ -251,6 +273,8 @@ class ExtractiveAnswerer:
         if not scored or scored[0][0] < self.min_score:
             return Answer(answer=no_evidence(missing), status="insufficient_evidence")
         scored = of_kind_first(self.by_ask(question, query_embedding, scored), kind)
+        if len(parts) < 2:
+            scored = with_value_first(question, scored)
         unknown = stated_unknown(question, scored) if len(parts) < 2 else None
         if unknown is not None and self.message:
             # The best evidence says the answer is not known ("pricing was not shared").
