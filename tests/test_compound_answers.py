@@ -235,6 +235,17 @@ def test_support_for_a_fallback_answer_is_about_the_fallback_vendor(
     assert [c.source for c in answer.citations] == ["registry/workflows.yaml", "news/outage.md"]
 
 
+def test_a_fallback_answer_is_followed_by_what_puts_the_fallback_at_risk(
+    tidewater: VendorIntel,
+) -> None:
+    answer = tidewater.ask("What is the fallback for claim letter drafting?")
+    assert answer.answer.startswith(
+        "The fallback for claim-letter-drafting is gemini-3-flash from Google; the primary is "
+        "claude-sonnet-4-6 from Anthropic [1]. Gemini 3 Flash was unavailable in europe-west1 "
+        "for 95 minutes on 2026-11-03, Google said [2]."
+    )
+
+
 def test_the_checkpoint_list_for_a_vendor_comes_from_the_checklist(tidewater: VendorIntel) -> None:
     answer = tidewater.ask("Give me the 90-day checkpoint list for Anthropic.")
     assert "**Anthropic, checkpoint 2 (fallbacks): evidence.**" in answer.answer

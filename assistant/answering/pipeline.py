@@ -31,7 +31,7 @@ from assistant.answering.part_search import PartSearch
 from assistant.answering.parts import Part
 from assistant.answering.records import ROLLBACK
 from assistant.answering.retrieval import Focus, retrieve, years_in
-from assistant.answering.support import on_topic, with_support
+from assistant.answering.support import on_topic, support_question, with_support
 from assistant.answering.terms import missing_terms
 from assistant.core.models import Answer, Restart, Token
 from assistant.providers.llm import LLMUnavailableError
@@ -335,7 +335,7 @@ class Answering:
         focus = records.focus if records is not None and records.focus else None
         question, embedding, hits = evidence.question, evidence.embedding, evidence.passages
         if records is not None and records.beyond:
-            question = records.beyond
+            question = support_question(records, self.message)
             embedding = self.embed_query(question)
         parts: list[Part] = []
         if focus:

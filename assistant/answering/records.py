@@ -27,11 +27,15 @@ from assistant.answering.slots import (
 )
 from assistant.core.models import Answer, Citation, EvalPoint
 from assistant.core.records import EvalResult, Workflow
+from assistant.storage.sparse import tokens
 
 EVAL_INTENTS = ("trend", "compare", "regression", "improvement", "latency", "cost", "parity",
                 "versions")  # fmt: skip
 SLOT_WEIGHT = 0.1  # what a filled slot adds to an intent's similarity
 NAMED_MARGIN = 0.1  # a named workflow: the records answer unless the documents fit clearly better
+# The registry's own words: a question left with only these asks what the records answered.
+RECORD_WORDS = {"model", "vendor", "provider", "primary", "fallback", "backup", "workflow",
+                "hosted", "hosting", "switch"}  # fmt: skip
 VENDOR_FLOOR = 0.3  # how well a question naming only a vendor must fit a records intent
 UNGROUNDED_MARGIN = 0.2  # nothing the records name: their intent must fit clearly better
 TREND_SERIES = 4  # most model series in one trend answer
@@ -359,6 +363,14 @@ def beyond(question: str, w: Workflow, vendors: list[str]) -> str:
             continue
         out.append(token)
     return " ".join(out)
+
+
+def asks_beyond(question: str, vendors: list[str]) -> bool:
+    """Whether a question `beyond` rewrote asks anything the records did not answer: words
+    other than common ones, the vendors' names and the registry's own ("what is our Google
+    model for" asks nothing more; "has Google had an incident, and when?" does)."""
+    named = set().union(*(words(v) for v in vendors))
+    return bool({w.rstrip("s") for w in tokens(question)} - named - RECORD_WORDS)
 
 
 def compared(w: Workflow, slots: Slots) -> list[str]:

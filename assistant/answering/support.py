@@ -7,10 +7,23 @@ import re
 from collections.abc import Callable, Sequence
 
 from assistant.answering.extractive import NUMBER
+from assistant.answering.records import asks_beyond
 from assistant.core.models import Answer
 from assistant.core.records import Workflow
 
 Keep = Callable[[str], bool]
+
+
+def support_question(records: Answer, message: Callable[..., str]) -> str:
+    """What is searched to add to an answer from the records: what the question asks beyond
+    them ("has the vendor behind our fallback had an incident?" asks "has Google had an
+    incident?"), or, when the records answer it whole ("what is our fallback for X?"), what
+    puts that fallback at risk."""
+    serving = [vendor for vendor, _ in records.in_service]
+    if records.focus and serving and not asks_beyond(records.beyond, serving):
+        vendor, model = records.in_service[0]
+        return message("fallback_risk_query", vendor=vendor, model=model)
+    return records.beyond
 
 
 def on_topic(
