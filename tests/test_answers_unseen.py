@@ -148,6 +148,23 @@ def test_the_owner_asked_for_is_the_registrys(unseen: VendorIntel) -> None:
     assert "has no fallback model; its owner is Trade" in listed.answer
 
 
+def test_workflows_ranked_by_a_registry_term(unseen: VendorIntel) -> None:
+    renews = unseen.ask("Which contract renews next?")
+    assert renews.answer.startswith(
+        "driver-chat (OpenAI) has the earliest contract renewal in the registry: on 2026-12-31 "
+        "[1]. Next: customs-form-reader (Google), on 2027-01-31 [2]."
+    )
+    strict = unseen.ask("Which workflow has the strictest latency target?")
+    assert strict.answer.startswith(
+        "parcel-eta-explainer (Mistral AI) has the lowest p95 latency target in the registry: "
+        "2500 ms [1]."
+    )
+    notice = unseen.ask("Which vendor gives us the longest deprecation notice?")
+    assert notice.answer.startswith(
+        "driver-chat (OpenAI) has the longest deprecation notice in the registry: 120 days [1]."
+    )
+
+
 def test_critical_workflows_without_a_backup_are_listed(unseen: VendorIntel) -> None:
     answer = unseen.ask("Which critical workflows lack a backup model?")
     assert "customs-form-reader" in answer.answer and "has no fallback model" in answer.answer

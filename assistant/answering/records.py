@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from assistant.answering import eval_answers as ev
+from assistant.answering import rankings as rank
 from assistant.answering import registry_answers as reg
 from assistant.answering.cited import Cited, answered, citations, listed
 from assistant.answering.intents import Intents, Reading
@@ -147,6 +148,9 @@ class FactAnswerer:
         if not self.workflows and not self.evals:
             return None
         slots = self.slots.find(question, embedding)
+        ranked = rank.asked_ranking(question) if not slots.workflows else None
+        if ranked is not None and rank.ranking(self.workflows, *ranked, out := Cited()):
+            return answered(out, self.document)  # "which contract renews next?"
         reading = self.intents.read(embedding)
         intent = best_intent(reading, slots)
         score = reading.records[reading.record_intent]  # the slots choose, they do not decide
