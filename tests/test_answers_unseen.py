@@ -163,6 +163,8 @@ def test_workflows_ranked_by_a_registry_term(unseen: VendorIntel) -> None:
     assert notice.answer.startswith(
         "driver-chat (OpenAI) has the longest deprecation notice in the registry: 120 days [1]."
     )
+    risk = unseen.ask("Which workflows are most at risk if Google goes down, and their uptime?")
+    assert "in the registry:" not in risk.answer  # "most" ranks nothing here
 
 
 def test_critical_workflows_without_a_backup_are_listed(unseen: VendorIntel) -> None:

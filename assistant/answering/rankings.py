@@ -12,10 +12,14 @@ from dataclasses import dataclass
 from assistant.answering.cited import Cited, fmt, listed
 from assistant.core.records import Workflow
 
+NEAR = 20  # characters between a superlative and the term it ranks by, at most
 SHOWN = 3  # workflows named in a ranking: the first ones and those tied with them
-MOST = re.compile(r"\b(longest|most|highest|latest|loosest|largest|biggest|maximum)\b", re.I)
-LEAST = re.compile(
-    r"\b(shortest|least|lowest|earliest|next|soonest|first|smallest|minimum)\b", re.I
+MOST = re.compile(r"\b(longest|most|highest|loosest|largest|biggest|maximum)\b", re.I)
+LEAST = re.compile(r"\b(shortest|least|lowest|smallest|minimum)\b", re.I)
+# Of dates only: "which contract renews next?" (not "the latest news on uptime")
+LATEST, EARLIEST = (
+    re.compile(r"\b(latest|last)\b", re.I),
+    re.compile(r"\b(earliest|next|soonest|first)\b", re.I),
 )
 STRICTEST = re.compile(r"\b(strictest|tightest|most demanding)\b", re.I)
 
@@ -30,6 +34,7 @@ class Term:
     said: Callable[[Workflow], str]
     strict_is_high: bool  # "strictest": the highest value (uptime) or the lowest (latency)
     extremes: tuple[str, str] = ("lowest", "highest")  # as the answer says the two ends
+    dated: bool = False  # ranked by date: "next" and "latest" say which end
 
 
 def uptime(w: Workflow) -> float | None:
@@ -59,6 +64,7 @@ TERMS = (
         lambda w: f"on {w.renewal}",
         False,
         ("earliest", "latest"),
+        dated=True,
     ),
     Term(
         "uptime target",
@@ -81,14 +87,20 @@ TERMS = (
 
 def asked_ranking(question: str) -> tuple[Term, bool] | None:
     """The registry term a question ranks by and whether it asks for the highest value, or
-    None when it ranks by none."""
-    term = next((t for t in TERMS if t.asked.search(question)), None)
-    if term is None:
-        return None
-    if STRICTEST.search(question):
-        return term, term.strict_is_high
-    most, least = bool(MOST.search(question)), bool(LEAST.search(question))
-    return (term, most) if most != least else None
+    None when it ranks by none: a superlative next to the term ("the longest deprecation
+    notice", "renews next", "the strictest latency target")."""
+    for term in TERMS:
+        named = term.asked.search(question)
+        if named is None:
+            continue
+        near = question[max(0, named.start() - NEAR) : named.end() + NEAR]
+        if STRICTEST.search(near):
+            return term, term.strict_is_high
+        most = bool(MOST.search(near) or (term.dated and LATEST.search(near)))
+        least = bool(LEAST.search(near) or (term.dated and EARLIEST.search(near)))
+        if most != least:
+            return term, most
+    return None
 
 
 def ranking(workflows: list[Workflow], term: Term, highest: bool, out: Cited) -> bool:
