@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 from llama_index.core import Document
+from llama_index.core.base.embeddings.base import BaseEmbedding
 
 from assistant.answering.records import beyond
+from assistant.answering.slots import SlotFinder
 from assistant.answering.support import on_topic
 from assistant.app import VendorIntel
 from assistant.core.catalog import VendorCatalog
@@ -158,6 +160,24 @@ def test_what_follows_an_answer_from_the_registry_is_about_its_vendors() -> None
     assert keep("Gemini 3 Flash was unavailable for 95 minutes on 2026-11-03 [2].")
     assert not keep("Analysts said every insurer should test its fallbacks twice a year [3].")
     assert not keep("Google moved fraud-notes to a new region last week [4].")  # another one
+
+
+def test_a_word_several_workflows_share_names_none_of_them(embed_model: BaseEmbedding) -> None:
+    registry = [
+        Workflow(**{**CLAIMS_TRIAGE, "name": name, "display_name": title})
+        for name, title in [
+            ("knowledge-assistant", "Employee knowledge assistant"),
+            ("broker-wording-assistant", "Broker policy-wording assistant"),
+        ]
+    ]
+    finder = SlotFinder(registry, [], lambda text: [], embed_model.get_text_embedding_batch)
+
+    def named(question: str) -> str | None:
+        found, _ = finder.match_workflow(question, embed_model.get_query_embedding(question))
+        return found.name if found else None
+
+    assert named("What is the fallback for the payroll assistant?") is None
+    assert named("What is the fallback for the knowledge assistant?") == "knowledge-assistant"
 
 
 def test_a_table_row_is_never_cut_between_chunks() -> None:

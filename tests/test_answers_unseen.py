@@ -258,7 +258,11 @@ def test_asked_whether_a_score_rose_the_answer_says_it_fell(unseen: VendorIntel)
 def test_a_month_without_a_run_has_no_scores(unseen: VendorIntel) -> None:
     answer = unseen.ask("What did the customs form reader score in the March eval run?")
     assert answer.status == "insufficient_evidence"
-    assert "No eval run is recorded for 2026-03" in answer.answer
+    # ... and no other month's figures from the documents after it
+    assert answer.answer == (
+        "No eval run is recorded for 2026-03; the runs on record are from 2026-06-10 and "
+        "2026-07-12."
+    )
 
 
 def test_a_price_change_between_runs_is_found(unseen: VendorIntel) -> None:

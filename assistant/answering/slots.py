@@ -4,6 +4,7 @@ criticality, the role (primary or fallback) and self-hosting."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -43,6 +44,11 @@ NAMES_VERSION = re.compile(
 SELF_HOSTED = re.compile(
     r"\b(self[- ]?hosted|open[- ]weights?|open[- ]source|in[- ]house|on[- ]prem\w*)\b", re.I
 )
+
+
+def names_of(w: Workflow) -> list[str]:
+    """A workflow's name, display name and aliases."""
+    return [n for n in (w.name, w.display_name, *w.aliases) if n]
 
 
 def normalised(text: str) -> str:
@@ -220,11 +226,16 @@ class SlotFinder:
         if not self.workflows:
             return None, []
         asked = {w for w in words(question) if len(w) > 2 and not w.isdigit()}
+        # A word several workflows' names share ("assistant") names none of them.
+        named_by = Counter(
+            word for w in self.workflows for word in set().union(*map(words, names_of(w)))
+        )
+        shared = {word for word, count in named_by.items() if count > 1}
         best_overlap, best = 0.0, None
         for w in self.workflows:
-            for name in filter(None, [w.name, w.display_name, *w.aliases]):
+            for name in names_of(w):
                 name_words = words(name)
-                overlap = len(name_words & asked) / max(len(name_words), 1)
+                overlap = len((name_words & asked) - shared) / max(len(name_words), 1)
                 if name.lower() in question.lower():
                     overlap = 1.0
                 if overlap > best_overlap:
