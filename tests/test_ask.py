@@ -37,6 +37,21 @@ def test_fallback_question_is_answered_from_the_registry_then_the_contract(
     assert "fails over to Alibaba Cloud's qwen-max" in contract[0].quote
 
 
+def test_a_kind_of_document_a_named_vendor_lacks_is_said_to_be_missing(
+    sample_intel: VendorIntel,
+) -> None:
+    # The names in a question weigh on how well it fits a kind of document; who is asked
+    # about does not change that it asks for earnings or a roadmap.
+    earnings = sample_intel.ask("What did Anthropic report in its quarterly earnings?")
+    assert (earnings.status, earnings.answer) == (
+        "insufficient_evidence",
+        "The indexed documents hold no earnings document about Anthropic, so they do not "
+        "answer this.",
+    )
+    roadmap = sample_intel.ask("What did OpenAI's roadmap say about GPT-6 dates?")
+    assert "no roadmap document about OpenAI" in roadmap.answer
+
+
 def test_every_sentence_carries_a_citation_that_exists(sample_intel: VendorIntel) -> None:
     result = sample_intel.ask(
         "How fast did Alibaba Cloud revenue grow in the September 2025 quarter?"

@@ -25,14 +25,14 @@ from assistant.answering.evidence import (
 from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.answering.followups import standalone_question
 from assistant.answering.generation import words
-from assistant.answering.intents import Reading
+from assistant.answering.intents import Intents
 from assistant.answering.model_events import ModelEvents, names
 from assistant.answering.part_search import PartSearch
 from assistant.answering.parts import Part
 from assistant.answering.records import ROLLBACK
 from assistant.answering.retrieval import Focus, retrieve, years_in
 from assistant.answering.support import on_topic, support_question, with_support
-from assistant.answering.terms import missing_terms
+from assistant.answering.terms import missing_terms, without_names
 from assistant.core.models import Answer, Restart, Token
 from assistant.providers.llm import LLMUnavailableError
 
@@ -159,7 +159,7 @@ class Answering:
         records = self.records()
         evidence.records = records.answer(question, embedding, from_records, canonical)
         if evidence.records is None:
-            self.of_kind(evidence, records.intents.read(embedding), focus.vendors, top_k)
+            self.of_kind(evidence, records.intents, focus.vendors, top_k)
         if evidence.records is not None:
             rollback = bool(ROLLBACK.search(question))
             evidence.terms = terms_searches(
@@ -187,13 +187,16 @@ class Answering:
         )
         return parts.parts_found(question, vendor, top_k, focus)
 
-    def of_kind(self, evidence: Evidence, reading: Reading, vendors: list[str], top_k: int) -> None:
+    def of_kind(self, evidence: Evidence, intents: Intents, vendors: list[str], top_k: int) -> None:
         """A question for one kind of document (a contract's terms, a roadmap, an earnings
         note) is answered from that kind first; a vendor named with none of it is absent."""
+        reading, bare = intents.read(evidence.embedding), without_names(evidence.question)
         kind = reading.document_kind
         fit = reading.documents[kind]
         if kind == "article" or fit < KIND_FIT or fit < reading.documents["article"] + KIND_MARGIN:
             return
+        if bare and bare != evidence.question:  # "what did Anthropic report?": earnings, of whom
+            fit = max(fit, intents.read(self.embed_query(bare)).documents[kind])
         if not self.search(evidence.question, evidence.embedding, None, 1, doc_type=kind):
             return  # the inbox holds no document of that kind: the folders say nothing
         evidence.kind = kind
@@ -296,9 +299,8 @@ class Answering:
         return answer
 
     def vendor_terms(self, search: TermsSearch) -> list[NodeWithScore]:
-        """Passages with a vendor's terms. How long it keeps a version callable: from its
-        contracts only. Whether a model is going away: its contracts, else any document of the
-        vendor, and only passages naming the model (only they can say it is going away)."""
+        """A vendor's terms: how long it keeps a version callable (its contracts only); whether a
+        model is going away (its contracts, else its documents, only passages naming it)."""
         top_k, model = self.settings.top_k, search.model
         args = (search.query, search.embedding, search.vendor, top_k)
         hits = self.search(*args, doc_type="contract")
@@ -329,8 +331,7 @@ class Answering:
         return answer.model_copy(update={"answer": f"{answer.answer} {missing}"})
 
     def support(self, evidence: Evidence) -> Answer:
-        """Passages that add to an answer from the records: from the vendors it is about
-        ("the vendor behind our fallback"), never the records' own rows again."""
+        """Passages that add to a records answer: about its vendors, never its own rows again."""
         records = evidence.records
         focus = records.focus if records is not None and records.focus else None
         question, embedding, hits = evidence.question, evidence.embedding, evidence.passages
