@@ -266,6 +266,7 @@ class FactAnswerer:
                 answer=f"No eval run is recorded for {listed(slots.months)}; the runs on record "
                 f"are from {runs}.",
                 status="insufficient_evidence",
+                complete=True,
             )
         out = Cited()
         if not self.eval_view(intent, question, slots, in_period, out):
@@ -285,8 +286,7 @@ class FactAnswerer:
     def eval_view(
         self, intent: str, question: str, slots: Slots, rows: list[EvalResult], out: Cited
     ) -> bool:
-        """The view the intent asks for; False when it has nothing to say (the caller then
-        shows the trend)."""
+        """The view the intent asks for; False when it has nothing to say (then: the trend)."""
         w = slots.workflows[0] if slots.workflows else None
         if intent == "compare" and w is not None:
             on_task = [e for e in self.evals if e.workflow == w.name and slots.in_period(e.date)]

@@ -52,8 +52,8 @@ def with_support(
 ) -> Answer:
     """An answer from the records, followed by up to `limit` cited sentences from retrieval,
     those it `keep`s."""
-    if support.status != "answered" or main.status != "answered":
-        return main  # an abstention ("no eval run in March") gets no other month's figures
+    if support.status != "answered" or main.complete:
+        return main
     citations = list(main.citations)
     numbers = {(c.source, c.locator): c.n for c in citations}
     by_n = {c.n: c for c in support.citations}

@@ -64,6 +64,9 @@ class Answer(BaseModel):
     in_service: list[tuple[str, str]] = Field(default_factory=list, exclude=True)
     # What passages could add to an answer from the records, as a question to search them.
     beyond: str = Field("", exclude=True)
+    # An answer from the records that nothing may follow ("no eval run in March": another
+    # month's figures from the documents would not answer it).
+    complete: bool = Field(False, exclude=True)
 
 
 @dataclass(frozen=True)
